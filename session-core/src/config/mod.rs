@@ -1,0 +1,213 @@
+//! The one configuration type every adapter shares: built once, validated, immutable.
+
+mod builder;
+mod error;
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use ipnet::IpNet;
+
+pub use builder::ConfigBuilder;
+pub use error::ConfigError;
+
+use crate::signing::Keyring;
+
+/// When the cookie carries the `Secure` attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Secure {
+    /// Always (the default). Browsers then send the cookie over HTTPS only.
+    Always,
+    /// Never. Only for plain-HTTP development servers.
+    Never,
+    /// When the request arrived over TLS, or a trusted proxy says `X-Forwarded-Proto: https`.
+    Auto,
+}
+
+/// The cookie's `SameSite` attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SameSite {
+    /// Sent only with same-site requests.
+    Strict,
+    /// Sent with same-site requests and top-level navigations (the default).
+    Lax,
+    /// Sent with every request; needs `Secure`.
+    None,
+}
+
+/// What happens to a stored session whose handler removed all its data (express' `unset`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unset {
+    /// Delete the record and clear the cookie (the default).
+    Destroy,
+    /// Keep the stored record as it was; the emptying is not saved.
+    Keep,
+}
+
+/// Which of several cookies with the session's name is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DuplicateCookies {
+    /// Try each in order; the first whose signature verifies wins (the default). A stray cookie
+    /// set on a parent domain then cannot lock a user out.
+    FirstValid,
+    /// Only the first occurrence counts, exactly like express-session's `cookie.parse`.
+    FirstOnly,
+}
+
+/// What a save does when another request changed the record since this one loaded it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictPolicy {
+    /// Re-apply this request's changes onto the newer record when none of the keys it read or
+    /// wrote changed meanwhile; otherwise fail with [`crate::SessionError::Conflict`]. The default.
+    Merge,
+    /// Overwrite the newer record with this request's whole session (what most session layers
+    /// do silently; concurrent writes are lost).
+    LastWriteWins,
+    /// Fail with [`crate::SessionError::Conflict`] on any concurrent change.
+    Error,
+}
+
+/// Validated session configuration. Build it with [`Config::builder`].
+///
+/// ```
+/// use session_core::{Config, SameSite, Secure};
+/// use std::time::Duration;
+/// let config = Config::builder()
+///     .secret("a secret of at least thirty-two bytes!!")
+///     .cookie_name("__Host-sid")
+///     .idle_timeout(Duration::from_secs(30 * 60))
+///     .build()
+///     .unwrap();
+/// assert_eq!(config.cookie_name(), "__Host-sid");
+/// assert_eq!(config.same_site(), Some(SameSite::Lax));
+/// assert_eq!(config.secure(), Secure::Always);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub(crate) name: String,
+    pub(crate) path: String,
+    pub(crate) domain: Option<String>,
+    pub(crate) secure: Secure,
+    pub(crate) http_only: bool,
+    pub(crate) same_site: Option<SameSite>,
+    pub(crate) partitioned: bool,
+    pub(crate) max_age: Option<Duration>,
+    pub(crate) rolling: bool,
+    pub(crate) resave: bool,
+    pub(crate) save_uninitialized: bool,
+    pub(crate) unset: Unset,
+    pub(crate) idle_timeout: Option<Duration>,
+    pub(crate) absolute_timeout: Option<Duration>,
+    pub(crate) fallback_ttl: Duration,
+    pub(crate) touch_threshold: Option<Duration>,
+    pub(crate) max_cookie_bytes: usize,
+    pub(crate) duplicate_cookies: DuplicateCookies,
+    pub(crate) keyring: Keyring,
+    pub(crate) trusted_proxies: Vec<IpNet>,
+    pub(crate) conflict_policy: ConflictPolicy,
+    pub(crate) conflict_retries: u32,
+    pub(crate) conflict_status: u16,
+}
+
+impl Config {
+    /// Starts a builder with every default (see each builder method for its default).
+    pub fn builder() -> ConfigBuilder {
+        ConfigBuilder::new()
+    }
+
+    /// Cookie name. Default `id`.
+    pub fn cookie_name(&self) -> &str {
+        &self.name
+    }
+    /// Cookie `Path`. Default `/`.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+    /// Cookie `Domain`. Default none (host-only cookie).
+    pub fn domain(&self) -> Option<&str> {
+        self.domain.as_deref()
+    }
+    /// `Secure` policy. Default [`Secure::Always`].
+    pub fn secure(&self) -> Secure {
+        self.secure
+    }
+    /// `HttpOnly`. Default on.
+    pub fn http_only(&self) -> bool {
+        self.http_only
+    }
+    /// `SameSite`. Default `Lax`.
+    pub fn same_site(&self) -> Option<SameSite> {
+        self.same_site
+    }
+    /// `Partitioned` (CHIPS). Default off.
+    pub fn partitioned(&self) -> bool {
+        self.partitioned
+    }
+    /// Cookie lifetime. Default none: a browser-session cookie.
+    pub fn max_age(&self) -> Option<Duration> {
+        self.max_age
+    }
+    /// Re-send the cookie on every response. Default off.
+    pub fn rolling(&self) -> bool {
+        self.rolling
+    }
+    /// Save unchanged sessions back. Default off.
+    pub fn resave(&self) -> bool {
+        self.resave
+    }
+    /// Store new sessions nobody wrote to. Default off.
+    pub fn save_uninitialized(&self) -> bool {
+        self.save_uninitialized
+    }
+    /// What an emptied session becomes. Default [`Unset::Destroy`].
+    pub fn unset(&self) -> Unset {
+        self.unset
+    }
+    /// Inactivity after which a session ends. Default none.
+    pub fn idle_timeout(&self) -> Option<Duration> {
+        self.idle_timeout
+    }
+    /// Lifetime from creation after which a session ends, however active. Default none.
+    pub fn absolute_timeout(&self) -> Option<Duration> {
+        self.absolute_timeout
+    }
+    /// Largest cookie value read or written, in bytes. Default 4096.
+    pub fn max_cookie_bytes(&self) -> usize {
+        self.max_cookie_bytes
+    }
+    /// Which duplicate cookie wins. Default [`DuplicateCookies::FirstValid`].
+    pub fn duplicate_cookies(&self) -> DuplicateCookies {
+        self.duplicate_cookies
+    }
+    /// The signing secrets.
+    pub fn keyring(&self) -> &Keyring {
+        &self.keyring
+    }
+    /// What a save does on a concurrent change. Default [`ConflictPolicy::Merge`].
+    pub fn conflict_policy(&self) -> ConflictPolicy {
+        self.conflict_policy
+    }
+    /// HTTP status for [`crate::SessionError::Conflict`]. Default 409.
+    pub fn conflict_status(&self) -> u16 {
+        self.conflict_status
+    }
+
+    /// How long a session lives after its last write or touch: a custom max-age (remember
+    /// me) first, then the idle timeout, then the cookie max-age, then the fallback TTL.
+    pub(crate) fn lifetime(&self, custom_max_age: Option<Duration>) -> Duration {
+        custom_max_age
+            .or(self.idle_timeout)
+            .or(self.max_age)
+            .unwrap_or(self.fallback_ttl)
+    }
+
+    /// A touch is skipped while it would move the expiry by less than this.
+    pub(crate) fn touch_threshold(&self, lifetime: Duration) -> Duration {
+        self.touch_threshold.unwrap_or(lifetime / 100)
+    }
+
+    /// Whether a proxy at `peer` may tell us the original scheme.
+    pub(crate) fn trusts_proxy(&self, peer: IpAddr) -> bool {
+        self.trusted_proxies.iter().any(|net| net.contains(&peer))
+    }
+}

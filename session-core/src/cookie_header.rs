@@ -1,0 +1,74 @@
+//! Reading session cookies out of `Cookie` request headers, the way the `cookie` npm package
+//! (used by express-session) reads them.
+
+use crate::encoding::decode_uri_component;
+
+/// Iterates over the values of every cookie called `name` in one `Cookie` header, in order.
+///
+/// Each value is trimmed of spaces and tabs, loses one pair of surrounding double quotes, and
+/// is `decodeURIComponent`-ed when it contains `%` (kept raw when that fails), exactly like
+/// `cookie.parse`. Header bytes that are not UTF-8 make the affected pair unreadable, never a
+/// panic.
+///
+/// ```
+/// use session_core::cookie_values;
+/// let header = b"a=1;  connect.sid=\"s%3Aabc.def\" ;b=2";
+/// let values: Vec<_> = cookie_values(header, "connect.sid").collect();
+/// assert_eq!(values, ["s:abc.def"]);
+/// ```
+pub fn cookie_values<'a>(
+    header: &'a [u8],
+    name: &'a str,
+) -> impl Iterator<Item = std::borrow::Cow<'a, str>> + 'a {
+    header.split(|&b| b == b';').filter_map(move |pair| {
+        let eq = pair.iter().position(|&b| b == b'=')?;
+        let key = trim(&pair[..eq]);
+        if key != name.as_bytes() {
+            return None;
+        }
+        let mut value = trim(&pair[eq + 1..]);
+        if value.len() >= 2 && value[0] == b'"' && value[value.len() - 1] == b'"' {
+            value = &value[1..value.len() - 1];
+        }
+        let value = std::str::from_utf8(value).ok()?;
+        if value.contains('%') {
+            if let Some(decoded) = decode_uri_component(value) {
+                return Some(std::borrow::Cow::Owned(decoded));
+            }
+        }
+        Some(std::borrow::Cow::Borrowed(value))
+    })
+}
+
+fn trim(mut s: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = s {
+        s = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = s {
+        s = rest;
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_every_occurrence_in_order() {
+        let v: Vec<_> = cookie_values(b"id=1; x=2; id=3", "id").collect();
+        assert_eq!(v, ["1", "3"]);
+    }
+
+    #[test]
+    fn bad_percent_encoding_keeps_raw_text() {
+        let v: Vec<_> = cookie_values(b"id=s%3Aa%ZZ", "id").collect();
+        assert_eq!(v, ["s%3Aa%ZZ"]);
+    }
+
+    #[test]
+    fn invalid_utf8_is_skipped() {
+        let v: Vec<_> = cookie_values(b"id=\xff\xfe; id=ok", "id").collect();
+        assert_eq!(v, ["ok"]);
+    }
+}

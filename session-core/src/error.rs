@@ -1,0 +1,94 @@
+//! The error a handler or an adapter sees.
+
+use std::fmt;
+
+use crate::id::RandomnessUnavailable;
+use crate::record::CodecError;
+use crate::store::StoreError;
+
+/// Why a session operation failed. [`SessionError::status`] says which HTTP status an adapter
+/// answers with.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// The store failed.
+    Store(StoreError),
+    /// A concurrent request changed what this one read or wrote; nothing was saved.
+    Conflict,
+    /// A value could not be (de)serialised, or the session could not be encoded.
+    Codec(CodecError),
+    /// No random bytes for a new id.
+    Random(RandomnessUnavailable),
+    /// The encoded session is larger than the configured limit; nothing was saved.
+    TooLarge {
+        /// Encoded size in bytes.
+        size: usize,
+        /// The limit in bytes.
+        limit: usize,
+    },
+}
+
+impl SessionError {
+    /// The HTTP status for this error: 503 when the store is down or slow, the configured
+    /// conflict status (409 by default) for a conflict, 500 otherwise.
+    ///
+    /// ```
+    /// use session_core::{SessionError, StoreError, StoreErrorKind};
+    /// let down = SessionError::Store(StoreError::from_kind(StoreErrorKind::Unavailable));
+    /// assert_eq!(down.status(409), 503);
+    /// assert_eq!(SessionError::Conflict.status(409), 409);
+    /// ```
+    pub fn status(&self, conflict_status: u16) -> u16 {
+        match self {
+            Self::Store(e) if e.is_unavailable() => 503,
+            Self::Conflict => conflict_status,
+            _ => 500,
+        }
+    }
+}
+
+impl fmt::Display for SessionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Store(e) => e.fmt(f),
+            Self::Conflict => f.write_str(
+                "the session was changed by a concurrent request; this request's changes were not saved",
+            ),
+            Self::Codec(e) => e.fmt(f),
+            Self::Random(e) => e.fmt(f),
+            Self::TooLarge { size, limit } => write!(
+                f,
+                "the session encodes to {size} bytes, over the {limit}-byte limit; nothing was saved"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SessionError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Store(e) => Some(e),
+            Self::Codec(e) => Some(e),
+            Self::Random(e) => Some(e),
+            Self::Conflict | Self::TooLarge { .. } => None,
+        }
+    }
+}
+
+impl From<StoreError> for SessionError {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+impl From<CodecError> for SessionError {
+    fn from(e: CodecError) -> Self {
+        Self::Codec(e)
+    }
+}
+
+impl From<RandomnessUnavailable> for SessionError {
+    fn from(e: RandomnessUnavailable) -> Self {
+        Self::Random(e)
+    }
+}

@@ -1,0 +1,164 @@
+//! What stores keep, and the codecs that turn a session into bytes.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+/// One stored session: encoded bytes plus what a store must index on.
+///
+/// Stores never look inside `payload`. `version` grows by one with every save and is what
+/// compare-and-set saves compare.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Record {
+    /// The session, as encoded by a [`Codec`].
+    pub payload: Vec<u8>,
+    /// When the record stops loading.
+    pub expires_at: OffsetDateTime,
+    /// Starts at 1 on create; each save stores `expected + 1`.
+    pub version: u64,
+}
+
+impl Record {
+    /// A record as a store returns it.
+    ///
+    /// ```
+    /// use session_core::Record;
+    /// use time::OffsetDateTime;
+    /// let r = Record::new(b"{}".to_vec(), OffsetDateTime::UNIX_EPOCH, 1);
+    /// assert_eq!(r.version, 1);
+    /// ```
+    pub fn new(payload: Vec<u8>, expires_at: OffsetDateTime, version: u64) -> Self {
+        Self {
+            payload,
+            expires_at,
+            version,
+        }
+    }
+}
+
+impl fmt::Debug for Record {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Record")
+            .field("payload_bytes", &self.payload.len())
+            .field("expires_at", &self.expires_at)
+            .field("version", &self.version)
+            .finish()
+    }
+}
+
+/// The session as the core sees it: the user's data and the metadata the decisions need.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionState {
+    /// The user's data, key by key.
+    pub data: Map<String, Value>,
+    /// When the session was created (for the absolute timeout).
+    pub created_at: OffsetDateTime,
+    /// A per-session cookie lifetime ("remember me"), replacing the configured one.
+    pub max_age: Option<Duration>,
+}
+
+/// A record's payload could not be encoded or decoded.
+#[derive(Debug)]
+pub struct CodecError(pub(crate) Box<dyn std::error::Error + Send + Sync>);
+
+impl CodecError {
+    /// Wraps the underlying serialisation error.
+    pub fn new(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self(source.into())
+    }
+}
+
+impl fmt::Display for CodecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "session payload could not be encoded or decoded: {}", self.0)
+    }
+}
+
+impl std::error::Error for CodecError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
+    }
+}
+
+/// Turns a [`SessionState`] into a record's bytes and back; one codec serves every store.
+pub trait Codec: Send + Sync + 'static {
+    /// Encodes a session whose record will expire at `expires_at`.
+    fn encode(&self, state: &SessionState, expires_at: OffsetDateTime) -> Result<Vec<u8>, CodecError>;
+    /// Decodes a payload. An error makes the session load as absent (a new session).
+    fn decode(&self, payload: &[u8]) -> Result<SessionState, CodecError>;
+}
+
+/// The default codec: compact JSON, `{"d":{..data..},"c":<created ms>,"m":<max-age ms>}`.
+///
+/// ```
+/// use session_core::{Codec, JsonCodec, SessionState};
+/// use time::OffsetDateTime;
+/// let state = SessionState {
+///     data: serde_json::json!({"user": "ann"}).as_object().unwrap().clone(),
+///     created_at: OffsetDateTime::UNIX_EPOCH,
+///     max_age: None,
+/// };
+/// let bytes = JsonCodec.encode(&state, OffsetDateTime::UNIX_EPOCH).unwrap();
+/// assert_eq!(bytes, br#"{"d":{"user":"ann"},"c":0}"#);
+/// assert_eq!(JsonCodec.decode(&bytes).unwrap(), state);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JsonCodec;
+
+#[derive(Serialize)]
+struct WireRef<'a> {
+    d: &'a Map<String, Value>,
+    c: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    m: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct Wire {
+    d: Map<String, Value>,
+    c: i64,
+    #[serde(default)]
+    m: Option<u64>,
+}
+
+impl Codec for JsonCodec {
+    fn encode(&self, state: &SessionState, _expires_at: OffsetDateTime) -> Result<Vec<u8>, CodecError> {
+        serde_json::to_vec(&WireRef {
+            d: &state.data,
+            c: unix_millis(state.created_at),
+            m: state.max_age.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+        })
+        .map_err(CodecError::new)
+    }
+
+    fn decode(&self, payload: &[u8]) -> Result<SessionState, CodecError> {
+        let wire: Wire = serde_json::from_slice(payload).map_err(CodecError::new)?;
+        Ok(SessionState {
+            data: wire.d,
+            created_at: from_unix_millis(wire.c),
+            max_age: wire.m.map(Duration::from_millis),
+        })
+    }
+}
+
+/// Milliseconds since the Unix epoch, the unit stores and codecs keep instants in.
+///
+/// ```
+/// use session_core::{from_unix_millis, unix_millis};
+/// use time::macros::datetime;
+/// let t = datetime!(2030-01-01 0:00 UTC);
+/// assert_eq!(from_unix_millis(unix_millis(t)), t);
+/// ```
+pub fn unix_millis(at: OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// The inverse of [`unix_millis`]; out-of-range values saturate to the Unix epoch.
+pub fn from_unix_millis(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}

@@ -1,0 +1,249 @@
+//! The `Session` handle a request handler uses, the same in every framework.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+use crate::error::SessionError;
+use crate::id::SessionId;
+use crate::manager::SessionManager;
+
+/// One request's session. Cheap to clone (an `Arc`), `Send + Sync`, and usable across
+/// `.await`. Adapters create it with [`SessionManager::begin`] and hand it to handlers.
+///
+/// It loads lazily: the store is called the first time a method needs the data, so a handler
+/// that never touches the session costs no store call. Every method that may load is `async`
+/// and returns the store's error if the store fails.
+///
+/// ```
+/// # use session_core::{Config, SessionManager, HttpRequest};
+/// # use time::macros::datetime;
+/// # #[derive(Default)] struct NoStore;
+/// # impl session_core::Store for NoStore {
+/// #   async fn load(&self, _: &session_core::SessionId, _: time::OffsetDateTime) -> Result<Option<session_core::Record>, session_core::StoreError> { Ok(None) }
+/// #   async fn create(&self, _: &session_core::SessionId, _: &session_core::Record) -> Result<(), session_core::StoreError> { Ok(()) }
+/// #   async fn save(&self, _: &session_core::SessionId, _: &session_core::Record, _: u64) -> Result<(), session_core::StoreError> { Ok(()) }
+/// #   async fn touch(&self, _: &session_core::SessionId, _: time::OffsetDateTime) -> Result<(), session_core::StoreError> { Ok(()) }
+/// #   async fn delete(&self, _: &session_core::SessionId) -> Result<(), session_core::StoreError> { Ok(()) }
+/// # }
+/// # futures_util::FutureExt::now_or_never(async {
+/// let config = Config::builder().secret("0123456789abcdef0123456789abcdef").build().unwrap();
+/// let manager = SessionManager::new(config, NoStore);
+/// let headers = http::HeaderMap::new();
+/// let now = datetime!(2030-01-01 0:00 UTC);
+/// let session = manager.begin(&HttpRequest { headers: &headers, peer: None, tls: true }, now);
+///
+/// let visits: u64 = session.get("visits").await.unwrap().unwrap_or(0);
+/// session.insert("visits", visits + 1).await.unwrap();
+/// assert_eq!(session.get::<u64>("visits").await.unwrap(), Some(1));
+///
+/// let outcome = manager.finish(session, 200, now).await.unwrap();
+/// assert!(outcome.set_cookie().unwrap().starts_with("id=s%3A"));
+/// # }).unwrap();
+/// ```
+#[derive(Clone)]
+pub struct Session {
+    pub(crate) shared: Arc<Shared>,
+}
+
+pub(crate) struct Shared {
+    pub(crate) manager: SessionManager,
+    pub(crate) now: OffsetDateTime,
+    pub(crate) secure: bool,
+    /// Values of cookies with the session's name, verified on first use.
+    pub(crate) candidates: Vec<String>,
+    pub(crate) state: Mutex<State>,
+}
+
+/// Where the handle is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    NotLoaded,
+    Absent,
+    Present { version: u64, expires_at: OffsetDateTime },
+}
+
+pub(crate) struct State {
+    pub(crate) phase: Phase,
+    /// `Some` once the candidates were verified: the id and which key matched.
+    pub(crate) verified: Option<Option<(SessionId, usize)>>,
+    /// The id of the loaded record (Present) or the new id after `regenerate`.
+    pub(crate) id: Option<SessionId>,
+    /// The loaded record's payload, kept to find what changed if a save conflicts.
+    pub(crate) loaded_payload: Vec<u8>,
+    pub(crate) data: Map<String, Value>,
+    pub(crate) created_at: OffsetDateTime,
+    pub(crate) max_age: Option<Duration>,
+    pub(crate) reads: Vec<String>,
+    pub(crate) writes: Vec<String>,
+    pub(crate) cleared: bool,
+    pub(crate) modified: bool,
+    pub(crate) regenerated: bool,
+    pub(crate) destroyed: bool,
+}
+
+impl State {
+    pub(crate) fn new(now: OffsetDateTime) -> Self {
+        Self {
+            phase: Phase::NotLoaded,
+            verified: None,
+            id: None,
+            loaded_payload: Vec::new(),
+            data: Map::new(),
+            created_at: now,
+            max_age: None,
+            reads: Vec::new(),
+            writes: Vec::new(),
+            cleared: false,
+            modified: false,
+            regenerated: false,
+            destroyed: false,
+        }
+    }
+
+    fn note(list: &mut Vec<String>, key: &str) {
+        if !list.iter().any(|k| k == key) {
+            list.push(key.to_owned());
+        }
+    }
+
+    fn write(&mut self, key: &str, value: Option<Value>) -> Option<Value> {
+        Self::note(&mut self.writes, key);
+        let old = match value {
+            Some(v) => self.data.insert(key.to_owned(), v.clone()),
+            None => self.data.remove(key),
+        };
+        if old.as_ref() != self.data.get(key) {
+            self.modified = true;
+        }
+        old
+    }
+}
+
+impl Session {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic in another thread holding the lock leaves plain data behind, still usable.
+        self.shared
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    async fn loaded(&self) -> Result<MutexGuard<'_, State>, SessionError> {
+        self.shared.manager.ensure_loaded(self).await?;
+        Ok(self.lock())
+    }
+
+    /// The value under `key`, deserialised, or `None` when absent.
+    pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
+        let mut state = self.loaded().await?;
+        State::note(&mut state.reads, key);
+        state
+            .data
+            .get(key)
+            .map(T::deserialize)
+            .transpose()
+            .map_err(|e| SessionError::Codec(crate::record::CodecError::new(e)))
+    }
+
+    /// Stores `value` under `key`. Writing the value already there changes nothing.
+    pub async fn insert<T: Serialize>(&self, key: &str, value: T) -> Result<(), SessionError> {
+        let value = serde_json::to_value(value)
+            .map_err(|e| SessionError::Codec(crate::record::CodecError::new(e)))?;
+        self.loaded().await?.write(key, Some(value));
+        Ok(())
+    }
+
+    /// Removes `key`, returning its raw value.
+    pub async fn remove(&self, key: &str) -> Result<Option<Value>, SessionError> {
+        Ok(self.loaded().await?.write(key, None))
+    }
+
+    /// Removes every key. With [`crate::Unset::Destroy`] (the default) an emptied session is
+    /// destroyed at the end of the request.
+    pub async fn clear(&self) -> Result<(), SessionError> {
+        let mut state = self.loaded().await?;
+        if !state.data.is_empty() {
+            state.data.clear();
+            state.cleared = true;
+            state.modified = true;
+        }
+        Ok(())
+    }
+
+    /// Whether the session holds no data.
+    pub async fn is_empty(&self) -> Result<bool, SessionError> {
+        Ok(self.loaded().await?.data.is_empty())
+    }
+
+    /// The keys the session holds.
+    pub async fn keys(&self) -> Result<Vec<String>, SessionError> {
+        Ok(self.loaded().await?.data.keys().cloned().collect())
+    }
+
+    /// Gives the session a new id, keeping its data, and deletes the old record: call it on
+    /// login and on any privilege change, against session fixation.
+    pub async fn regenerate(&self) -> Result<(), SessionError> {
+        let mut state = self.loaded().await?;
+        state.id = Some(SessionId::generate()?);
+        state.regenerated = true;
+        Ok(())
+    }
+
+    /// Ends the session: the record is deleted and the cookie cleared. Needs no load.
+    pub fn destroy(&self) {
+        let mut state = self.lock();
+        state.destroyed = true;
+        state.data.clear();
+    }
+
+    /// Sets this session's cookie lifetime, replacing the configured one; `None` makes it a
+    /// browser-session cookie. This is "remember me".
+    pub async fn set_max_age(&self, max_age: Option<Duration>) -> Result<(), SessionError> {
+        let mut state = self.loaded().await?;
+        if state.max_age != max_age {
+            state.max_age = max_age;
+            state.modified = true;
+        }
+        Ok(())
+    }
+
+    /// The id this session has in the store, or will have after `regenerate`; `None` for a
+    /// session not stored yet.
+    pub async fn id(&self) -> Result<Option<SessionId>, SessionError> {
+        Ok(self.loaded().await?.id.clone())
+    }
+
+    /// When the session will expire in the store if this request saves or touches it.
+    pub async fn expires_at(&self) -> Result<OffsetDateTime, SessionError> {
+        let state = self.loaded().await?;
+        let config = self.shared.manager.config();
+        Ok(crate::decision::store_expiry(
+            config,
+            state.created_at,
+            state.max_age,
+            self.shared.now,
+        ))
+    }
+
+    /// Whether anything the handler did needs saving.
+    pub fn is_modified(&self) -> bool {
+        let state = self.lock();
+        state.modified || state.regenerated || state.destroyed
+    }
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.lock();
+        f.debug_struct("Session")
+            .field("phase", &state.phase)
+            .field("keys", &state.data.len())
+            .field("modified", &state.modified)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,170 @@
+//! express-compatible signatures: `s:<id>.<base64(HMAC-SHA256(secret, id))>`.
+//!
+//! This is the format of Node's `cookie-signature`, which express-session uses. The MAC covers
+//! the id only (not the cookie name); see the crate docs for the trade-off.
+
+use std::fmt;
+
+use base64::engine::general_purpose::STANDARD_NO_PAD;
+use base64::Engine as _;
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Length of an unpadded standard-base64 HMAC-SHA256.
+const MAC_B64_LEN: usize = 43;
+
+/// One signing secret. `Debug` is redacted.
+#[derive(Clone)]
+struct Key {
+    // Keyed once: cloning a prepared HMAC skips hashing the key pads on every request.
+    prepared: HmacSha256,
+}
+
+impl Key {
+    fn new(secret: &[u8]) -> Self {
+        // HMAC accepts keys of any length (longer ones are hashed first), so this cannot fail.
+        let prepared = match HmacSha256::new_from_slice(secret) {
+            Ok(mac) => mac,
+            Err(_) => unreachable!("HMAC takes keys of any length"),
+        };
+        Self { prepared }
+    }
+
+    fn mac(&self, message: &[u8]) -> [u8; 32] {
+        let mut mac = self.prepared.clone();
+        mac.update(message);
+        mac.finalize().into_bytes().into()
+    }
+}
+
+/// The secrets that sign and verify session ids: the first signs, every one verifies.
+///
+/// Rotating a secret: put the new one first and keep the old ones after it until every cookie
+/// they signed has expired. A cookie verified by an old secret is reported
+/// ([`Verified::key_index`] > 0) so that it can be re-signed with the current one.
+///
+/// `Keyring` takes secrets of any length, because it must verify cookies made by existing
+/// deployments; [`crate::ConfigBuilder`] is where short secrets are refused.
+///
+/// ```
+/// use session_core::Keyring;
+/// let ring = Keyring::new(["keyboard cat"]).unwrap();
+/// let value = ring.sign("ocxDLNaDwJzdRMHI3FV_WVi17yimGhMK");
+/// assert_eq!(value, "s:ocxDLNaDwJzdRMHI3FV_WVi17yimGhMK.iTzFO5nE1xsPaoROGtGOvcgcCWHddac0TOv/xj1EeOE");
+/// let verified = ring.unsign(&value).unwrap();
+/// assert_eq!(verified.id, "ocxDLNaDwJzdRMHI3FV_WVi17yimGhMK");
+/// assert_eq!(verified.key_index, 0);
+/// ```
+#[derive(Clone)]
+pub struct Keyring {
+    keys: Vec<Key>,
+}
+
+/// A keyring needs at least one secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EmptyKeyring;
+
+impl fmt::Display for EmptyKeyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("at least one secret is needed to sign session ids")
+    }
+}
+
+impl std::error::Error for EmptyKeyring {}
+
+/// A signed value that verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verified<'a> {
+    /// The id inside the signed value.
+    pub id: &'a str,
+    /// Which secret matched: 0 is the current one; anything else means "re-sign me".
+    pub key_index: usize,
+}
+
+impl Keyring {
+    /// Builds a keyring; the first secret signs.
+    pub fn new<S: AsRef<[u8]>>(secrets: impl IntoIterator<Item = S>) -> Result<Self, EmptyKeyring> {
+        let keys: Vec<Key> = secrets.into_iter().map(|s| Key::new(s.as_ref())).collect();
+        if keys.is_empty() {
+            return Err(EmptyKeyring);
+        }
+        Ok(Self { keys })
+    }
+
+    /// How many secrets verify.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Always false: a keyring holds at least one secret.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// `s:<id>.<mac>` signed with the first secret, not yet percent-encoded.
+    pub fn sign(&self, id: &str) -> String {
+        let mut out = String::with_capacity(2 + id.len() + 1 + MAC_B64_LEN);
+        out.push_str("s:");
+        out.push_str(id);
+        out.push('.');
+        STANDARD_NO_PAD.encode_string(self.keys[0].mac(id.as_bytes()), &mut out);
+        out
+    }
+
+    /// Verifies a decoded cookie value (`s:<id>.<mac>`). Returns `None` unless the value starts
+    /// with `s:`, the MAC after the last `.` is canonical unpadded standard base64 of 32 bytes,
+    /// one of the secrets produced it (compared in constant time), and the id is not empty.
+    pub fn unsign<'a>(&self, value: &'a str) -> Option<Verified<'a>> {
+        let signed = value.strip_prefix("s:")?;
+        let (id, mac_b64) = signed.rsplit_once('.')?;
+        if mac_b64.len() != MAC_B64_LEN {
+            return None;
+        }
+        let mut provided = [0u8; 33];
+        let n = STANDARD_NO_PAD.decode_slice(mac_b64, &mut provided).ok()?;
+        if n != 32 {
+            return None;
+        }
+        let provided = &provided[..32];
+        // Check every key even after a match so that timing does not reveal which one matched.
+        let mut found = None;
+        for (index, key) in self.keys.iter().enumerate() {
+            let ok: bool = key.mac(id.as_bytes()).ct_eq(provided).into();
+            if ok && found.is_none() {
+                found = Some(index);
+            }
+        }
+        let key_index = found?;
+        // express-session treats an id of "" as "no session" even when its signature is good.
+        (!id.is_empty()).then_some(Verified { id, key_index })
+    }
+}
+
+impl fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Keyring({} secrets, <redacted>)", self.keys.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn old_secret_verifies_and_is_reported() {
+        let old = Keyring::new(["old"]).unwrap();
+        let both = Keyring::new(["new", "old"]).unwrap();
+        let value = old.sign("abc");
+        assert_eq!(both.unsign(&value).unwrap().key_index, 1);
+        assert!(Keyring::new(["new"]).unwrap().unsign(&value).is_none());
+    }
+
+    #[test]
+    fn debug_is_redacted() {
+        let ring = Keyring::new(["secret-value"]).unwrap();
+        assert!(!format!("{ring:?}").contains("secret-value"));
+    }
+}

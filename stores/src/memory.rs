@@ -1,0 +1,262 @@
+//! The in-process store: sharded maps with an expiry index per shard.
+
+use std::collections::{BTreeSet, HashMap};
+use std::hash::{BuildHasher, RandomState};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use session_core::{unix_millis, Record, SessionId, Store, StoreError};
+use time::OffsetDateTime;
+
+/// Sessions kept in this process's memory: the embedded default.
+///
+/// Sharded (each shard has its own lock, so requests for different sessions rarely wait on
+/// each other), expiry honoured on every load, and [`MemoryStore::sweep`] removes expired
+/// sessions at a cost that grows with the number of expired ones, not with all of them (each
+/// shard keeps its sessions ordered by expiry). With a capacity, creating a session in a full
+/// shard evicts the one closest to expiry.
+///
+/// Cloning shares the same sessions.
+///
+/// ```
+/// use session_stores::MemoryStore;
+/// use session_core::{Record, SessionId, Store};
+/// use time::macros::datetime;
+/// # futures_util::FutureExt::now_or_never(async {
+/// let store = MemoryStore::new();
+/// let id = SessionId::generate().unwrap();
+/// let expires = datetime!(2030-01-01 1:00 UTC);
+/// store.create(&id, &Record::new(b"{}".to_vec(), expires, 1)).await.unwrap();
+/// assert!(store.load(&id, datetime!(2030-01-01 0:00 UTC)).await.unwrap().is_some());
+/// assert!(store.load(&id, expires).await.unwrap().is_none());
+/// assert_eq!(store.sweep(expires), 1);
+/// # }).unwrap();
+/// ```
+#[derive(Clone)]
+pub struct MemoryStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    shards: Box<[Mutex<Shard>]>,
+    hasher: RandomState,
+    per_shard_cap: Option<usize>,
+}
+
+#[derive(Default)]
+struct Shard {
+    sessions: HashMap<Arc<str>, Entry>,
+    by_expiry: BTreeSet<(i64, Arc<str>)>,
+}
+
+struct Entry {
+    payload: Box<[u8]>,
+    expires_ms: i64,
+    version: u64,
+}
+
+/// Configures a [`MemoryStore`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct MemoryStoreBuilder {
+    shards: usize,
+    capacity: Option<usize>,
+}
+
+impl MemoryStoreBuilder {
+    /// Number of shards (rounded up to a power of two). Default: 64.
+    pub fn shards(mut self, shards: usize) -> Self {
+        self.shards = shards.max(1).next_power_of_two();
+        self
+    }
+
+    /// At most this many sessions (spread evenly over the shards). Default: unbounded.
+    pub fn capacity(mut self, sessions: usize) -> Self {
+        self.capacity = Some(sessions);
+        self
+    }
+
+    /// The store.
+    pub fn build(self) -> MemoryStore {
+        let shards = (0..self.shards).map(|_| Mutex::new(Shard::default())).collect();
+        MemoryStore {
+            inner: Arc::new(Inner {
+                shards,
+                hasher: RandomState::new(),
+                per_shard_cap: self.capacity.map(|c| c.div_ceil(self.shards).max(1)),
+            }),
+        }
+    }
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MemoryStore {
+    /// An unbounded store with 64 shards.
+    pub fn new() -> Self {
+        Self::builder().build()
+    }
+
+    /// A builder with the defaults.
+    pub fn builder() -> MemoryStoreBuilder {
+        MemoryStoreBuilder {
+            shards: 64,
+            capacity: None,
+        }
+    }
+
+    fn shard(&self, id: &str) -> MutexGuard<'_, Shard> {
+        let index = self.inner.hasher.hash_one(id) as usize & (self.inner.shards.len() - 1);
+        // The maps hold plain data; a panic elsewhere cannot leave them half-updated in a way
+        // that matters more than refusing service would.
+        self.inner.shards[index]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Removes every session expired at `now`; returns how many.
+    pub fn sweep(&self, now: OffsetDateTime) -> usize {
+        let now = unix_millis(now);
+        let mut removed = 0;
+        for shard in self.inner.shards.iter() {
+            let mut shard = shard.lock().unwrap_or_else(|p| p.into_inner());
+            while let Some((expires, _)) = shard.by_expiry.first() {
+                if *expires > now {
+                    break;
+                }
+                if let Some((_, id)) = shard.by_expiry.pop_first() {
+                    shard.sessions.remove(&id);
+                    removed += 1;
+                }
+            }
+        }
+        removed
+    }
+
+    /// Number of sessions held, expired or not.
+    pub fn len(&self) -> usize {
+        self.inner
+            .shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).sessions.len())
+            .sum()
+    }
+
+    /// Whether the store holds no session.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Sweeps expired sessions every `interval` on a tokio task, reading the time from
+    /// `clock`. The task ends when every clone of the store is dropped.
+    #[cfg(feature = "tokio")]
+    pub fn spawn_sweeper(
+        &self,
+        interval: std::time::Duration,
+        clock: impl session_core::Clock,
+    ) -> tokio::task::JoinHandle<()> {
+        let weak = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(interval);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticker.tick().await;
+                let Some(inner) = weak.upgrade() else { return };
+                MemoryStore { inner }.sweep(clock.now());
+            }
+        })
+    }
+}
+
+impl Shard {
+    fn insert(&mut self, id: Arc<str>, record: &Record) {
+        let expires_ms = unix_millis(record.expires_at);
+        self.by_expiry.insert((expires_ms, id.clone()));
+        self.sessions.insert(
+            id,
+            Entry {
+                payload: record.payload.clone().into_boxed_slice(),
+                expires_ms,
+                version: record.version,
+            },
+        );
+    }
+
+    fn set_expiry(&mut self, id: &str, expires_ms: i64) {
+        let Some((key, entry)) = self.sessions.get_key_value(id) else {
+            return;
+        };
+        let key = key.clone();
+        self.by_expiry.remove(&(entry.expires_ms, key.clone()));
+        self.by_expiry.insert((expires_ms, key));
+        if let Some(entry) = self.sessions.get_mut(id) {
+            entry.expires_ms = expires_ms;
+        }
+    }
+
+    fn remove(&mut self, id: &str) -> Option<(Arc<str>, Entry)> {
+        let (key, entry) = self.sessions.remove_entry(id)?;
+        self.by_expiry.remove(&(entry.expires_ms, key.clone()));
+        Some((key, entry))
+    }
+
+    fn live(&self, id: &str, now_ms: i64) -> Option<&Entry> {
+        self.sessions.get(id).filter(|e| e.expires_ms > now_ms)
+    }
+}
+
+impl Store for MemoryStore {
+    async fn load(&self, id: &SessionId, now: OffsetDateTime) -> Result<Option<Record>, StoreError> {
+        let shard = self.shard(id.as_str());
+        Ok(shard.live(id.as_str(), unix_millis(now)).map(|e| {
+            Record::new(
+                e.payload.to_vec(),
+                session_core::from_unix_millis(e.expires_ms),
+                e.version,
+            )
+        }))
+    }
+
+    async fn create(&self, id: &SessionId, record: &Record) -> Result<(), StoreError> {
+        let mut shard = self.shard(id.as_str());
+        if shard.sessions.contains_key(id.as_str()) {
+            return Err(StoreError::duplicate_id());
+        }
+        if let Some(cap) = self.inner.per_shard_cap {
+            while shard.sessions.len() >= cap {
+                let Some((_, victim)) = shard.by_expiry.pop_first() else { break };
+                shard.sessions.remove(&victim);
+            }
+        }
+        shard.insert(Arc::from(id.as_str()), record);
+        Ok(())
+    }
+
+    async fn save(&self, id: &SessionId, record: &Record, expected_version: u64) -> Result<(), StoreError> {
+        let mut shard = self.shard(id.as_str());
+        let Some(entry) = shard.sessions.get(id.as_str()) else {
+            return Err(StoreError::not_found());
+        };
+        if entry.version != expected_version {
+            return Err(StoreError::conflict());
+        }
+        if let Some((key, _)) = shard.remove(id.as_str()) {
+            shard.insert(key, record);
+        }
+        Ok(())
+    }
+
+    async fn touch(&self, id: &SessionId, expires_at: OffsetDateTime) -> Result<(), StoreError> {
+        self.shard(id.as_str())
+            .set_expiry(id.as_str(), unix_millis(expires_at));
+        Ok(())
+    }
+
+    async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+        self.shard(id.as_str()).remove(id.as_str());
+        Ok(())
+    }
+}

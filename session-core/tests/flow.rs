@@ -1,0 +1,257 @@
+//! The manager's whole request flow against a logging store, with time passed in.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{LogStore, NOW, SECRET};
+use futures_util::FutureExt;
+use session_core::{
+    Config, ConfigBuilder, ConflictPolicy, HttpRequest, Secure, Session, SessionError, SessionManager,
+};
+use time::OffsetDateTime;
+
+fn manager(store: &LogStore, f: impl FnOnce(ConfigBuilder) -> ConfigBuilder) -> SessionManager {
+    let config = f(Config::builder().secret(SECRET)).build().unwrap();
+    SessionManager::new(config, store.clone())
+}
+
+fn run<T>(f: impl std::future::Future<Output = T>) -> T {
+    f.now_or_never().expect("the test store never waits")
+}
+
+fn begin(m: &SessionManager, cookie: Option<&str>, now: OffsetDateTime) -> Session {
+    let mut headers = http::HeaderMap::new();
+    if let Some(cookie) = cookie {
+        headers.append(http::header::COOKIE, cookie.parse().unwrap());
+    }
+    m.begin(&HttpRequest { headers: &headers, peer: None, tls: false }, now)
+}
+
+/// `name=value` of a Set-Cookie header.
+fn pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap().to_owned()
+}
+
+/// Starts a session holding `user = ann`; returns its cookie pair.
+fn login(m: &SessionManager, now: OffsetDateTime) -> String {
+    let s = begin(m, None, now);
+    run(s.insert("user", "ann")).unwrap();
+    pair(run(m.finish(s, 200, now)).unwrap().set_cookie().unwrap())
+}
+
+#[test]
+fn new_session_is_created_then_loaded_without_writes() {
+    let store = LogStore::default();
+    let m = manager(&store, |b| b);
+    let cookie = login(&m, NOW);
+    assert_eq!(store.take_log(), ["create"]);
+    let s = begin(&m, Some(&cookie), NOW);
+    assert_eq!(run(s.get::<String>("user")).unwrap().as_deref(), Some("ann"));
+    assert_eq!(run(m.finish(s, 200, NOW)).unwrap().set_cookie(), None);
+    assert_eq!(store.take_log(), ["load"]);
+}
+
+#[test]
+fn untouched_session_makes_no_store_call_and_no_cookie() {
+    let store = LogStore::default();
+    let m = manager(&store, |b| b.rolling(true).resave(true));
+    let cookie = login(&m, NOW);
+    store.take_log();
+    let s = begin(&m, Some(&cookie), NOW);
+    assert_eq!(run(m.finish(s, 200, NOW)).unwrap(), Default::default());
+    assert!(store.take_log().is_empty());
+}
+
+#[test]
+fn unwritten_new_session_is_not_stored() {
+    let store = LogStore::default();
+    let m = manager(&store, |b| b);
+    let s = begin(&m, None, NOW);
+    assert_eq!(run(s.get::<u32>("n")).unwrap(), None);
+    assert_eq!(run(m.finish(s, 200, NOW)).unwrap().set_cookie(), None);
+    assert!(store.records.lock().unwrap().is_empty());
+}
+
+#[test]
+fn regenerate_keeps_data_under_a_new_id() {
+    let store = LogStore::default();
+    let m = manager(&store, |b| b);
+    let old = login(&m, NOW);
+    let s = begin(&m, Some(&old), NOW);
+    run(s.regenerate()).unwrap();
+    let new = pair(run(m.finish(s, 200, NOW)).unwrap().set_cookie().unwrap());
+    assert_ne!(old, new);
+    assert_eq!(store.records.lock().unwrap().len(), 1);
+    let s = begin(&m, Some(&new), NOW);
+    assert_eq!(run(s.get::<String>("user")).unwrap().as_deref(), Some("ann"));
+    let s = begin(&m, Some(&old), NOW);
+    assert_eq!(run(s.get::<String>("user")).unwrap(), None);
+}
+
+#[test]
+fn destroy_deletes_and_clears_the_cookie() {
+    let store = LogStore::default();
+    let m = manager(&store, |b| b);
+    let cookie = login(&m, NOW);
+    let s = begin(&m, Some(&cookie), NOW);
+    s.destroy();
+    let set = run(m.finish(s, 200, NOW)).unwrap().into_set_cookie().unwrap();
+    assert_eq!(
+        set,
+        "id=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax"
+    );
+    assert!(store.records.lock().unwrap().is_empty());
+}
+
+#[test]
+fn old_secret_is_accepted_and_resigned() {
+    let store = LogStore::default();
+    let old_secret = "an old secret of at least 32 bytes long";
+    let old = SessionManager::new(
+        Config::builder().secret(old_secret).build().unwrap(),
+        store.clone(),
+    );
+    let cookie = login(&old, NOW);
+    let m = manager(&store, |b| b.secret(old_secret));
+    let s = begin(&m, Some(&cookie), NOW);
+    assert_eq!(run(s.get::<String>("user")).unwrap().as_deref(), Some("ann"));
+    let resigned = pair(run(m.finish(s, 200, NOW)).unwrap().set_cookie().unwrap());
+    assert_ne!(resigned, cookie);
+    let current_only = manager(&store, |b| b);
+    let s = begin(&current_only, Some(&resigned), NOW);
+    assert_eq!(run(s.get::<String>("user")).unwrap().as_deref(), Some("ann"));
+}
+
+#[test]
+fn idle_and_absolute_timeouts_end_sessions() {
+    let store = LogStore::default();
+    let minute = Duration::from_secs(60);
+    let m = manager(&store, |b| b.idle_timeout(10 * minute).absolute_timeout(30 * minute).touch_threshold(Duration::ZERO));
+    let cookie = login(&m, NOW);
+    // Active every 9 minutes: the idle timeout never fires, the absolute one does at 30.
+    for step in 1..=3 {
+        let now = NOW + time::Duration::minutes(9 * step);
+        let s = begin(&m, Some(&cookie), now);
+        assert_eq!(run(s.get::<String>("user")).unwrap().as_deref(), Some("ann"), "minute {}", 9 * step);
+        let _ = run(m.finish(s, 200, now)).unwrap();
+    }
+    let s = begin(&m, Some(&cookie), NOW + time::Duration::minutes(30));
+    assert_eq!(run(s.get::<String>("user")).unwrap(), None);
+    // Idle: 10 minutes without a request.
+    let cookie = login(&m, NOW);
+    let s = begin(&m, Some(&cookie), NOW + time::Duration::minutes(10));
+    assert_eq!(run(s.get::<String>("user")).unwrap(), None);
+}
+
+#[test]
+fn server_errors_save_nothing() {
+    let store = LogStore::default();
+    let m = manager(&store, |b| b);
+    let s = begin(&m, None, NOW);
+    run(s.insert("user", "ann")).unwrap();
+    assert_eq!(run(m.finish(s, 500, NOW)).unwrap().set_cookie(), None);
+    assert!(store.records.lock().unwrap().is_empty());
+}
+
+#[test]
+fn tampered_cookie_is_a_new_session_without_store_lookup() {
+    let store = LogStore::default();
+    let m = manager(&store, |b| b);
+    let cookie = login(&m, NOW);
+    store.take_log();
+    let tampered = cookie.replacen("s%3A", "s%3AX", 1);
+    let s = begin(&m, Some(&tampered), NOW);
+    assert_eq!(run(s.get::<String>("user")).unwrap(), None);
+    assert!(store.take_log().is_empty(), "no lookup for an id whose signature failed");
+}
+
+#[test]
+fn concurrent_writes_to_different_keys_merge() {
+    let store = LogStore::default();
+    let m = manager(&store, |b| b);
+    let cookie = login(&m, NOW);
+    let a = begin(&m, Some(&cookie), NOW);
+    let b = begin(&m, Some(&cookie), NOW);
+    run(a.insert("a", 1)).unwrap();
+    run(b.insert("b", 2)).unwrap();
+    let _ = run(m.finish(a, 200, NOW)).unwrap();
+    let _ = run(m.finish(b, 200, NOW)).unwrap();
+    let s = begin(&m, Some(&cookie), NOW);
+    assert_eq!(run(s.get::<i32>("a")).unwrap(), Some(1));
+    assert_eq!(run(s.get::<i32>("b")).unwrap(), Some(2));
+    assert_eq!(run(s.get::<String>("user")).unwrap().as_deref(), Some("ann"));
+}
+
+#[test]
+fn concurrent_increments_conflict_instead_of_losing_one() {
+    let store = LogStore::default();
+    let m = manager(&store, |b| b);
+    let cookie = login(&m, NOW);
+    let a = begin(&m, Some(&cookie), NOW);
+    let b = begin(&m, Some(&cookie), NOW);
+    for s in [&a, &b] {
+        let n: i32 = run(s.get("n")).unwrap().unwrap_or(0);
+        run(s.insert("n", n + 1)).unwrap();
+    }
+    let _ = run(m.finish(a, 200, NOW)).unwrap();
+    let err = run(m.finish(b, 200, NOW)).unwrap_err();
+    assert!(matches!(err, SessionError::Conflict));
+    assert_eq!(err.status(409), 409);
+}
+
+#[test]
+fn last_write_wins_loses_the_concurrent_write() {
+    let store = LogStore::default();
+    let m = manager(&store, |b| b.conflict_policy(ConflictPolicy::LastWriteWins));
+    let cookie = login(&m, NOW);
+    let a = begin(&m, Some(&cookie), NOW);
+    let b = begin(&m, Some(&cookie), NOW);
+    run(a.insert("a", 1)).unwrap();
+    run(b.insert("b", 2)).unwrap();
+    let _ = run(m.finish(a, 200, NOW)).unwrap();
+    let _ = run(m.finish(b, 200, NOW)).unwrap();
+    let s = begin(&m, Some(&cookie), NOW);
+    assert_eq!(run(s.get::<i32>("a")).unwrap(), None, "the documented loss");
+    assert_eq!(run(s.get::<i32>("b")).unwrap(), Some(2));
+}
+
+#[test]
+fn remember_me_sets_a_persistent_cookie() {
+    let store = LogStore::default();
+    let m = manager(&store, |b| b);
+    let cookie = login(&m, NOW);
+    let s = begin(&m, Some(&cookie), NOW);
+    run(s.set_max_age(Some(Duration::from_secs(30 * 86400)))).unwrap();
+    let set = run(m.finish(s, 200, NOW)).unwrap().into_set_cookie().unwrap();
+    assert!(set.contains("; Max-Age=2592000; Path=/; Expires=Thu, 31 Jan 2030 00:00:00 GMT;"), "{set}");
+    let expires = store.records.lock().unwrap().values().next().unwrap().expires_at;
+    assert_eq!(expires, NOW + time::Duration::days(30));
+}
+
+#[test]
+fn secure_auto_trusts_only_configured_proxies() {
+    let store = LogStore::default();
+    let m = manager(&store, |b| b.secure(Secure::Auto).trusted_proxy("10.0.0.1"));
+    let mut headers = http::HeaderMap::new();
+    headers.insert("x-forwarded-proto", "https".parse().unwrap());
+    for (peer, secure) in [("10.0.0.1", true), ("10.0.0.2", false)] {
+        let req = HttpRequest { headers: &headers, peer: Some(peer.parse().unwrap()), tls: false };
+        let s = m.begin(&req, NOW);
+        run(s.insert("k", 1)).unwrap();
+        let set = run(m.finish(s, 200, NOW)).unwrap().into_set_cookie().unwrap();
+        assert_eq!(set.contains("; Secure"), secure, "{peer}: {set}");
+    }
+}
+
+#[test]
+fn unset_destroy_removes_an_emptied_session() {
+    let store = LogStore::default();
+    let m = manager(&store, |b| b);
+    let cookie = login(&m, NOW);
+    let s = begin(&m, Some(&cookie), NOW);
+    run(s.clear()).unwrap();
+    let set = run(m.finish(s, 200, NOW)).unwrap().into_set_cookie().unwrap();
+    assert!(set.starts_with("id=; Max-Age=0"));
+    assert!(store.records.lock().unwrap().is_empty());
+}

@@ -71,7 +71,9 @@ pub use encoding::{decode_uri_component, encode_uri_component_into};
 pub use error::SessionError;
 pub use id::{RandomnessUnavailable, SessionId};
 pub use manager::{Outcome, SessionManager};
-pub use record::{from_unix_millis, unix_millis, Codec, CodecError, JsonCodec, Record, SessionState};
+pub use record::{
+    from_unix_millis, unix_millis, Codec, CodecError, JsonCodec, Record, SessionState,
+};
 #[cfg(feature = "http")]
 pub use request::HttpRequest;
 pub use request::RequestView;

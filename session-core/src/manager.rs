@@ -13,7 +13,7 @@ use crate::id::SessionId;
 use crate::merge::{merge, Merged};
 use crate::record::{Codec, JsonCodec, Record, SessionState};
 use crate::request::RequestView;
-use crate::session::{Phase, Session, Shared, State};
+use crate::session::{Candidates, Phase, Session, Shared, State};
 use crate::set_cookie::SetCookie;
 use crate::store::{DynStore, Store, StoreErrorKind};
 
@@ -97,15 +97,16 @@ impl SessionManager {
     /// HMAC yet (that waits until the session is used).
     pub fn begin(&self, request: &impl RequestView, now: OffsetDateTime) -> Session {
         let config = &self.inner.config;
-        let mut candidates = Vec::new();
+        let mut candidates = Candidates::default();
+        let mut seen = 0;
         'headers: for header in request.cookie_headers() {
             for value in cookie_values(header, &config.name) {
+                seen += 1;
                 // An oversized value is ignored: the visitor gets a new session.
                 if value.len() <= config.max_cookie_bytes {
                     candidates.push(value.into_owned());
                 }
-                if config.duplicate_cookies == DuplicateCookies::FirstOnly
-                    || candidates.len() == MAX_CANDIDATES
+                if config.duplicate_cookies == DuplicateCookies::FirstOnly || seen == MAX_CANDIDATES
                 {
                     break 'headers;
                 }
@@ -139,7 +140,7 @@ impl SessionManager {
         }
     }
 
-    fn verify(&self, candidates: &[String]) -> Option<(SessionId, usize)> {
+    fn verify(&self, candidates: &Candidates) -> Option<(SessionId, usize)> {
         candidates.iter().find_map(|value| {
             let verified = self.inner.config.keyring.unsign(value)?;
             Some((SessionId::parse(verified.id)?, verified.key_index))
@@ -180,7 +181,12 @@ impl SessionManager {
         let Ok(loaded) = self.inner.codec.decode(&record.payload) else {
             return Ok(());
         };
-        if decision::is_live(&self.inner.config, record.expires_at, loaded.created_at, now) {
+        if decision::is_live(
+            &self.inner.config,
+            record.expires_at,
+            loaded.created_at,
+            now,
+        ) {
             state.phase = Phase::Present {
                 version: record.version,
                 expires_at: record.expires_at,
@@ -209,7 +215,8 @@ impl SessionManager {
         if state.phase == Phase::NotLoaded && !state.destroyed {
             return Ok(Outcome::default());
         }
-        let verified = self.verified(&session, &mut state);
+        self.verified(&session, &mut state);
+        let verified = state.verified.take().flatten();
         let expires_at = decision::store_expiry(config, state.created_at, state.max_age, now);
         let facts = Facts {
             loaded: match state.phase {
@@ -225,9 +232,9 @@ impl SessionManager {
             destroyed: state.destroyed,
             server_error: status >= 500,
             touch_due: match state.phase {
-                Phase::Present { expires_at: stored, .. } => {
-                    decision::touch_due(config, state.max_age, stored, expires_at)
-                }
+                Phase::Present {
+                    expires_at: stored, ..
+                } => decision::touch_due(config, state.max_age, stored, expires_at),
                 _ => false,
             },
             persistent_cookie: state.max_age.or(config.max_age).is_some(),
@@ -254,23 +261,29 @@ impl SessionManager {
         };
         match (plan.store, &id) {
             (StoreOp::Touch, Some(id)) => self.inner.store.touch(id, expires_at).await?,
-            (StoreOp::Save, Some(id)) => {
-                if !self.save(id, &mut state, expires_at, now).await? {
-                    cookie = CookieOp::Clear; // destroyed by another request meanwhile
-                }
+            // The record vanished (destroyed by another request): do not resurrect it.
+            (StoreOp::Save, Some(id)) if !self.save(id, &mut state, expires_at, now).await? => {
+                cookie = CookieOp::Clear;
             }
             _ => {}
         }
         Ok(Outcome {
             set_cookie: match (cookie, &id) {
-                (CookieOp::Set, Some(id)) => Some(self.cookie_for(id, &state, session.shared.secure, now)),
+                (CookieOp::Set, Some(id)) => {
+                    Some(self.cookie_for(id, &state, session.shared.secure, now))
+                }
                 (CookieOp::Clear, _) => Some(self.clearing_cookie(session.shared.secure)),
                 _ => None,
             },
         })
     }
 
-    fn encode(&self, state: &State, expires_at: OffsetDateTime, version: u64) -> Result<Record, SessionError> {
+    fn encode(
+        &self,
+        state: &State,
+        expires_at: OffsetDateTime,
+        version: u64,
+    ) -> Result<Record, SessionError> {
         let snapshot = SessionState {
             data: state.data.clone(),
             created_at: state.created_at,
@@ -280,7 +293,11 @@ impl SessionManager {
         Ok(Record::new(payload, expires_at, version))
     }
 
-    async fn create(&self, state: &mut State, expires_at: OffsetDateTime) -> Result<SessionId, SessionError> {
+    async fn create(
+        &self,
+        state: &mut State,
+        expires_at: OffsetDateTime,
+    ) -> Result<SessionId, SessionError> {
         let record = self.encode(state, expires_at, 1)?;
         let mut id = match state.id.take() {
             Some(id) => id,
@@ -317,7 +334,11 @@ impl SessionManager {
             let record = self.encode(state, expires_at, expected + 1)?;
             match self.inner.store.save(id, &record, expected).await {
                 Ok(()) => return Ok(true),
-                Err(e) if matches!(e.kind(), StoreErrorKind::Conflict | StoreErrorKind::NotFound) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        StoreErrorKind::Conflict | StoreErrorKind::NotFound
+                    ) => {}
                 Err(e) => return Err(e.into()),
             }
             if config.conflict_policy == ConflictPolicy::Error {
@@ -346,7 +367,13 @@ impl SessionManager {
         Err(SessionError::Conflict)
     }
 
-    fn cookie_for(&self, id: &SessionId, state: &State, secure: bool, now: OffsetDateTime) -> String {
+    fn cookie_for(
+        &self,
+        id: &SessionId,
+        state: &State,
+        secure: bool,
+        now: OffsetDateTime,
+    ) -> String {
         let config = &self.inner.config;
         let signed = config.keyring.sign(id.as_str());
         let mut value = String::with_capacity(signed.len() + 16);

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use crate::record::SessionState;
-use crate::session::State;
+use crate::session::{key_hash, State};
 
 /// Result of [`merge`].
 pub(crate) enum Merged {
@@ -20,7 +20,9 @@ pub(crate) fn merge(original: &SessionState, fresh: &SessionState, state: &mut S
     let clean = if state.cleared {
         original.data == fresh.data
     } else {
-        state.reads.iter().chain(&state.writes).all(unchanged)
+        let read = |key: &&String| state.reads.contains(&key_hash(key));
+        let read_keys = original.data.keys().chain(fresh.data.keys()).filter(read);
+        read_keys.chain(&state.writes).all(unchanged)
     };
     if !clean {
         return Merged::Conflict;

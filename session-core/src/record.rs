@@ -74,7 +74,11 @@ impl CodecError {
 
 impl fmt::Display for CodecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "session payload could not be encoded or decoded: {}", self.0)
+        write!(
+            f,
+            "session payload could not be encoded or decoded: {}",
+            self.0
+        )
     }
 }
 
@@ -87,7 +91,11 @@ impl std::error::Error for CodecError {
 /// Turns a [`SessionState`] into a record's bytes and back; one codec serves every store.
 pub trait Codec: Send + Sync + 'static {
     /// Encodes a session whose record will expire at `expires_at`.
-    fn encode(&self, state: &SessionState, expires_at: OffsetDateTime) -> Result<Vec<u8>, CodecError>;
+    fn encode(
+        &self,
+        state: &SessionState,
+        expires_at: OffsetDateTime,
+    ) -> Result<Vec<u8>, CodecError>;
     /// Decodes a payload. An error makes the session load as absent (a new session).
     fn decode(&self, payload: &[u8]) -> Result<SessionState, CodecError>;
 }
@@ -126,11 +134,17 @@ struct Wire {
 }
 
 impl Codec for JsonCodec {
-    fn encode(&self, state: &SessionState, _expires_at: OffsetDateTime) -> Result<Vec<u8>, CodecError> {
+    fn encode(
+        &self,
+        state: &SessionState,
+        _expires_at: OffsetDateTime,
+    ) -> Result<Vec<u8>, CodecError> {
         serde_json::to_vec(&WireRef {
             d: &state.data,
             c: unix_millis(state.created_at),
-            m: state.max_age.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+            m: state
+                .max_age
+                .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
         })
         .map_err(CodecError::new)
     }

@@ -55,8 +55,38 @@ pub(crate) struct Shared {
     pub(crate) now: OffsetDateTime,
     pub(crate) secure: bool,
     /// Values of cookies with the session's name, verified on first use.
-    pub(crate) candidates: Vec<String>,
+    pub(crate) candidates: Candidates,
     pub(crate) state: Mutex<State>,
+}
+
+/// Cookie values with the session's name. The first is kept apart so that the usual single
+/// cookie costs one allocation, not two.
+#[derive(Default)]
+pub(crate) struct Candidates {
+    first: Option<String>,
+    rest: Vec<String>,
+}
+
+impl Candidates {
+    pub(crate) fn push(&mut self, value: String) {
+        match self.first {
+            None => self.first = Some(value),
+            Some(_) => self.rest.push(value),
+        }
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &String> {
+        self.first.iter().chain(&self.rest)
+    }
+}
+
+/// A key's fingerprint, for remembering which keys were read without copying their names.
+/// A collision can only make a merge more cautious (a conflict instead of a merge).
+pub(crate) fn key_hash(key: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    key.hash(&mut h);
+    h.finish()
 }
 
 /// Where the handle is in its life.
@@ -64,7 +94,10 @@ pub(crate) struct Shared {
 pub(crate) enum Phase {
     NotLoaded,
     Absent,
-    Present { version: u64, expires_at: OffsetDateTime },
+    Present {
+        version: u64,
+        expires_at: OffsetDateTime,
+    },
 }
 
 pub(crate) struct State {
@@ -78,7 +111,8 @@ pub(crate) struct State {
     pub(crate) data: Map<String, Value>,
     pub(crate) created_at: OffsetDateTime,
     pub(crate) max_age: Option<Duration>,
-    pub(crate) reads: Vec<String>,
+    /// Fingerprints of the keys read (see [`key_hash`]).
+    pub(crate) reads: Vec<u64>,
     pub(crate) writes: Vec<String>,
     pub(crate) cleared: bool,
     pub(crate) modified: bool,
@@ -141,7 +175,10 @@ impl Session {
     /// The value under `key`, deserialised, or `None` when absent.
     pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
         let mut state = self.loaded().await?;
-        State::note(&mut state.reads, key);
+        let hash = key_hash(key);
+        if !state.reads.contains(&hash) {
+            state.reads.push(hash);
+        }
         state
             .data
             .get(key)

@@ -78,28 +78,62 @@ pub trait Store: Send + Sync + 'static {
 /// Implemented for every [`Store`]; implement `Store`, not this.
 pub trait DynStore: Send + Sync + 'static {
     /// See [`Store::load`].
-    fn load<'a>(&'a self, id: &'a SessionId, now: OffsetDateTime) -> BoxFuture<'a, Result<Option<Record>, StoreError>>;
+    fn load<'a>(
+        &'a self,
+        id: &'a SessionId,
+        now: OffsetDateTime,
+    ) -> BoxFuture<'a, Result<Option<Record>, StoreError>>;
     /// See [`Store::create`].
-    fn create<'a>(&'a self, id: &'a SessionId, record: &'a Record) -> BoxFuture<'a, Result<(), StoreError>>;
+    fn create<'a>(
+        &'a self,
+        id: &'a SessionId,
+        record: &'a Record,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
     /// See [`Store::save`].
-    fn save<'a>(&'a self, id: &'a SessionId, record: &'a Record, expected_version: u64) -> BoxFuture<'a, Result<(), StoreError>>;
+    fn save<'a>(
+        &'a self,
+        id: &'a SessionId,
+        record: &'a Record,
+        expected_version: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
     /// See [`Store::touch`].
-    fn touch<'a>(&'a self, id: &'a SessionId, expires_at: OffsetDateTime) -> BoxFuture<'a, Result<(), StoreError>>;
+    fn touch<'a>(
+        &'a self,
+        id: &'a SessionId,
+        expires_at: OffsetDateTime,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
     /// See [`Store::delete`].
     fn delete<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<(), StoreError>>;
 }
 
 impl<S: Store> DynStore for S {
-    fn load<'a>(&'a self, id: &'a SessionId, now: OffsetDateTime) -> BoxFuture<'a, Result<Option<Record>, StoreError>> {
+    fn load<'a>(
+        &'a self,
+        id: &'a SessionId,
+        now: OffsetDateTime,
+    ) -> BoxFuture<'a, Result<Option<Record>, StoreError>> {
         Box::pin(Store::load(self, id, now))
     }
-    fn create<'a>(&'a self, id: &'a SessionId, record: &'a Record) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn create<'a>(
+        &'a self,
+        id: &'a SessionId,
+        record: &'a Record,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(Store::create(self, id, record))
     }
-    fn save<'a>(&'a self, id: &'a SessionId, record: &'a Record, expected_version: u64) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn save<'a>(
+        &'a self,
+        id: &'a SessionId,
+        record: &'a Record,
+        expected_version: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(Store::save(self, id, record, expected_version))
     }
-    fn touch<'a>(&'a self, id: &'a SessionId, expires_at: OffsetDateTime) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn touch<'a>(
+        &'a self,
+        id: &'a SessionId,
+        expires_at: OffsetDateTime,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(Store::touch(self, id, expires_at))
     }
     fn delete<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<(), StoreError>> {
@@ -108,16 +142,33 @@ impl<S: Store> DynStore for S {
 }
 
 impl<S: Store> Store for Arc<S> {
-    fn load(&self, id: &SessionId, now: OffsetDateTime) -> impl Future<Output = Result<Option<Record>, StoreError>> + Send {
+    fn load(
+        &self,
+        id: &SessionId,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Option<Record>, StoreError>> + Send {
         S::load(self, id, now)
     }
-    fn create(&self, id: &SessionId, record: &Record) -> impl Future<Output = Result<(), StoreError>> + Send {
+    fn create(
+        &self,
+        id: &SessionId,
+        record: &Record,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
         S::create(self, id, record)
     }
-    fn save(&self, id: &SessionId, record: &Record, expected_version: u64) -> impl Future<Output = Result<(), StoreError>> + Send {
+    fn save(
+        &self,
+        id: &SessionId,
+        record: &Record,
+        expected_version: u64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
         S::save(self, id, record, expected_version)
     }
-    fn touch(&self, id: &SessionId, expires_at: OffsetDateTime) -> impl Future<Output = Result<(), StoreError>> + Send {
+    fn touch(
+        &self,
+        id: &SessionId,
+        expires_at: OffsetDateTime,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
         S::touch(self, id, expires_at)
     }
     fn delete(&self, id: &SessionId) -> impl Future<Output = Result<(), StoreError>> + Send {
@@ -162,7 +213,10 @@ pub struct StoreError {
 
 impl StoreError {
     /// An error of `kind` caused by `source`.
-    pub fn new(kind: StoreErrorKind, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+    pub fn new(
+        kind: StoreErrorKind,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
         Self {
             kind,
             source: Some(source.into()),
@@ -190,7 +244,10 @@ impl StoreError {
     }
     /// Whether retrying later may help (the backend is down or slow).
     pub fn is_unavailable(&self) -> bool {
-        matches!(self.kind, StoreErrorKind::Unavailable | StoreErrorKind::Timeout)
+        matches!(
+            self.kind,
+            StoreErrorKind::Unavailable | StoreErrorKind::Timeout
+        )
     }
 }
 

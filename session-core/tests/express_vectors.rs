@@ -5,13 +5,16 @@ mod common;
 
 use serde_json::Value;
 use session_core::{
-    cookie_values, encode_uri_component_into, Config, DuplicateCookies, Keyring, SetCookie,
-    SessionId,
+    cookie_values, encode_uri_component_into, Config, DuplicateCookies, Keyring, SessionId,
+    SetCookie,
 };
 use time::macros::datetime;
 
 fn vectors() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors/express-cookie-signature.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/vectors/express-cookie-signature.json"
+    );
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
     serde_json::from_str(&text).expect("vectors are JSON")
 }
@@ -39,13 +42,28 @@ fn sign_vectors() {
         let id = v["session_id"].as_str().unwrap();
         let ring = Keyring::new(&secrets).unwrap();
         let signed = ring.sign(id);
-        assert_eq!(signed, v["signed_value"].as_str().unwrap(), "{case}: signed value");
+        assert_eq!(
+            signed,
+            v["signed_value"].as_str().unwrap(),
+            "{case}: signed value"
+        );
         assert_eq!(&signed[2..], v["signed"].as_str().unwrap(), "{case}");
-        assert!(signed.ends_with(v["hmac_sha256_base64_unpadded"].as_str().unwrap()), "{case}");
+        assert!(
+            signed.ends_with(v["hmac_sha256_base64_unpadded"].as_str().unwrap()),
+            "{case}"
+        );
         let mut value = String::new();
         encode_uri_component_into(&signed, &mut value);
-        assert_eq!(value, v["cookie_value"].as_str().unwrap(), "{case}: cookie value");
-        assert_eq!(format!("{name}={value}"), v["cookie_pair"].as_str().unwrap(), "{case}");
+        assert_eq!(
+            value,
+            v["cookie_value"].as_str().unwrap(),
+            "{case}: cookie value"
+        );
+        assert_eq!(
+            format!("{name}={value}"),
+            v["cookie_pair"].as_str().unwrap(),
+            "{case}"
+        );
         let header = SetCookie {
             name,
             value: &value,
@@ -55,10 +73,18 @@ fn sign_vectors() {
             ..SetCookie::default()
         }
         .render();
-        assert_eq!(header, v["set_cookie"].as_str().unwrap(), "{case}: Set-Cookie");
+        assert_eq!(
+            header,
+            v["set_cookie"].as_str().unwrap(),
+            "{case}: Set-Cookie"
+        );
         // What express-session accepts, we accept; an empty id is "no session" for both.
         let accepts = v["express_session_accepts"].as_bool().unwrap();
-        assert_eq!(ring.unsign(&signed).is_some(), accepts, "{case}: round trip");
+        assert_eq!(
+            ring.unsign(&signed).is_some(),
+            accepts,
+            "{case}: round trip"
+        );
         assert_eq!(SessionId::parse(id).is_some(), accepts, "{case}: id");
     }
 }
@@ -78,7 +104,11 @@ fn verify_vectors_with_keyring() {
             .next()
             .and_then(|value| ring.unsign(&value).map(|ok| ok.id.to_owned()));
         assert_eq!(got.as_deref(), v["expect_session_id"].as_str(), "{case}");
-        assert_eq!(got.is_some(), v["expect_valid"].as_bool().unwrap(), "{case}");
+        assert_eq!(
+            got.is_some(),
+            v["expect_valid"].as_bool().unwrap(),
+            "{case}"
+        );
     }
 }
 

@@ -7,7 +7,8 @@ use std::time::Duration;
 use common::{LogStore, NOW, SECRET};
 use futures_util::FutureExt;
 use session_core::{
-    Config, ConfigBuilder, ConflictPolicy, HttpRequest, Secure, Session, SessionError, SessionManager,
+    Config, ConfigBuilder, ConflictPolicy, HttpRequest, Secure, Session, SessionError,
+    SessionManager,
 };
 use time::OffsetDateTime;
 
@@ -25,7 +26,14 @@ fn begin(m: &SessionManager, cookie: Option<&str>, now: OffsetDateTime) -> Sessi
     if let Some(cookie) = cookie {
         headers.append(http::header::COOKIE, cookie.parse().unwrap());
     }
-    m.begin(&HttpRequest { headers: &headers, peer: None, tls: false }, now)
+    m.begin(
+        &HttpRequest {
+            headers: &headers,
+            peer: None,
+            tls: false,
+        },
+        now,
+    )
 }
 
 /// `name=value` of a Set-Cookie header.
@@ -47,7 +55,10 @@ fn new_session_is_created_then_loaded_without_writes() {
     let cookie = login(&m, NOW);
     assert_eq!(store.take_log(), ["create"]);
     let s = begin(&m, Some(&cookie), NOW);
-    assert_eq!(run(s.get::<String>("user")).unwrap().as_deref(), Some("ann"));
+    assert_eq!(
+        run(s.get::<String>("user")).unwrap().as_deref(),
+        Some("ann")
+    );
     assert_eq!(run(m.finish(s, 200, NOW)).unwrap().set_cookie(), None);
     assert_eq!(store.take_log(), ["load"]);
 }
@@ -84,7 +95,10 @@ fn regenerate_keeps_data_under_a_new_id() {
     assert_ne!(old, new);
     assert_eq!(store.records.lock().unwrap().len(), 1);
     let s = begin(&m, Some(&new), NOW);
-    assert_eq!(run(s.get::<String>("user")).unwrap().as_deref(), Some("ann"));
+    assert_eq!(
+        run(s.get::<String>("user")).unwrap().as_deref(),
+        Some("ann")
+    );
     let s = begin(&m, Some(&old), NOW);
     assert_eq!(run(s.get::<String>("user")).unwrap(), None);
 }
@@ -96,7 +110,10 @@ fn destroy_deletes_and_clears_the_cookie() {
     let cookie = login(&m, NOW);
     let s = begin(&m, Some(&cookie), NOW);
     s.destroy();
-    let set = run(m.finish(s, 200, NOW)).unwrap().into_set_cookie().unwrap();
+    let set = run(m.finish(s, 200, NOW))
+        .unwrap()
+        .into_set_cookie()
+        .unwrap();
     assert_eq!(
         set,
         "id=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax"
@@ -115,25 +132,40 @@ fn old_secret_is_accepted_and_resigned() {
     let cookie = login(&old, NOW);
     let m = manager(&store, |b| b.secret(old_secret));
     let s = begin(&m, Some(&cookie), NOW);
-    assert_eq!(run(s.get::<String>("user")).unwrap().as_deref(), Some("ann"));
+    assert_eq!(
+        run(s.get::<String>("user")).unwrap().as_deref(),
+        Some("ann")
+    );
     let resigned = pair(run(m.finish(s, 200, NOW)).unwrap().set_cookie().unwrap());
     assert_ne!(resigned, cookie);
     let current_only = manager(&store, |b| b);
     let s = begin(&current_only, Some(&resigned), NOW);
-    assert_eq!(run(s.get::<String>("user")).unwrap().as_deref(), Some("ann"));
+    assert_eq!(
+        run(s.get::<String>("user")).unwrap().as_deref(),
+        Some("ann")
+    );
 }
 
 #[test]
 fn idle_and_absolute_timeouts_end_sessions() {
     let store = LogStore::default();
     let minute = Duration::from_secs(60);
-    let m = manager(&store, |b| b.idle_timeout(10 * minute).absolute_timeout(30 * minute).touch_threshold(Duration::ZERO));
+    let m = manager(&store, |b| {
+        b.idle_timeout(10 * minute)
+            .absolute_timeout(30 * minute)
+            .touch_threshold(Duration::ZERO)
+    });
     let cookie = login(&m, NOW);
     // Active every 9 minutes: the idle timeout never fires, the absolute one does at 30.
     for step in 1..=3 {
         let now = NOW + time::Duration::minutes(9 * step);
         let s = begin(&m, Some(&cookie), now);
-        assert_eq!(run(s.get::<String>("user")).unwrap().as_deref(), Some("ann"), "minute {}", 9 * step);
+        assert_eq!(
+            run(s.get::<String>("user")).unwrap().as_deref(),
+            Some("ann"),
+            "minute {}",
+            9 * step
+        );
         let _ = run(m.finish(s, 200, now)).unwrap();
     }
     let s = begin(&m, Some(&cookie), NOW + time::Duration::minutes(30));
@@ -163,7 +195,10 @@ fn tampered_cookie_is_a_new_session_without_store_lookup() {
     let tampered = cookie.replacen("s%3A", "s%3AX", 1);
     let s = begin(&m, Some(&tampered), NOW);
     assert_eq!(run(s.get::<String>("user")).unwrap(), None);
-    assert!(store.take_log().is_empty(), "no lookup for an id whose signature failed");
+    assert!(
+        store.take_log().is_empty(),
+        "no lookup for an id whose signature failed"
+    );
 }
 
 #[test]
@@ -180,7 +215,10 @@ fn concurrent_writes_to_different_keys_merge() {
     let s = begin(&m, Some(&cookie), NOW);
     assert_eq!(run(s.get::<i32>("a")).unwrap(), Some(1));
     assert_eq!(run(s.get::<i32>("b")).unwrap(), Some(2));
-    assert_eq!(run(s.get::<String>("user")).unwrap().as_deref(), Some("ann"));
+    assert_eq!(
+        run(s.get::<String>("user")).unwrap().as_deref(),
+        Some("ann")
+    );
 }
 
 #[test]
@@ -223,9 +261,22 @@ fn remember_me_sets_a_persistent_cookie() {
     let cookie = login(&m, NOW);
     let s = begin(&m, Some(&cookie), NOW);
     run(s.set_max_age(Some(Duration::from_secs(30 * 86400)))).unwrap();
-    let set = run(m.finish(s, 200, NOW)).unwrap().into_set_cookie().unwrap();
-    assert!(set.contains("; Max-Age=2592000; Path=/; Expires=Thu, 31 Jan 2030 00:00:00 GMT;"), "{set}");
-    let expires = store.records.lock().unwrap().values().next().unwrap().expires_at;
+    let set = run(m.finish(s, 200, NOW))
+        .unwrap()
+        .into_set_cookie()
+        .unwrap();
+    assert!(
+        set.contains("; Max-Age=2592000; Path=/; Expires=Thu, 31 Jan 2030 00:00:00 GMT;"),
+        "{set}"
+    );
+    let expires = store
+        .records
+        .lock()
+        .unwrap()
+        .values()
+        .next()
+        .unwrap()
+        .expires_at;
     assert_eq!(expires, NOW + time::Duration::days(30));
 }
 
@@ -236,10 +287,17 @@ fn secure_auto_trusts_only_configured_proxies() {
     let mut headers = http::HeaderMap::new();
     headers.insert("x-forwarded-proto", "https".parse().unwrap());
     for (peer, secure) in [("10.0.0.1", true), ("10.0.0.2", false)] {
-        let req = HttpRequest { headers: &headers, peer: Some(peer.parse().unwrap()), tls: false };
+        let req = HttpRequest {
+            headers: &headers,
+            peer: Some(peer.parse().unwrap()),
+            tls: false,
+        };
         let s = m.begin(&req, NOW);
         run(s.insert("k", 1)).unwrap();
-        let set = run(m.finish(s, 200, NOW)).unwrap().into_set_cookie().unwrap();
+        let set = run(m.finish(s, 200, NOW))
+            .unwrap()
+            .into_set_cookie()
+            .unwrap();
         assert_eq!(set.contains("; Secure"), secure, "{peer}: {set}");
     }
 }
@@ -251,7 +309,10 @@ fn unset_destroy_removes_an_emptied_session() {
     let cookie = login(&m, NOW);
     let s = begin(&m, Some(&cookie), NOW);
     run(s.clear()).unwrap();
-    let set = run(m.finish(s, 200, NOW)).unwrap().into_set_cookie().unwrap();
+    let set = run(m.finish(s, 200, NOW))
+        .unwrap()
+        .into_set_cookie()
+        .unwrap();
     assert!(set.starts_with("id=; Max-Age=0"));
     assert!(store.records.lock().unwrap().is_empty());
 }

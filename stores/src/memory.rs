@@ -77,7 +77,9 @@ impl MemoryStoreBuilder {
 
     /// The store.
     pub fn build(self) -> MemoryStore {
-        let shards = (0..self.shards).map(|_| Mutex::new(Shard::default())).collect();
+        let shards = (0..self.shards)
+            .map(|_| Mutex::new(Shard::default()))
+            .collect();
         MemoryStore {
             inner: Arc::new(Inner {
                 shards,
@@ -209,7 +211,11 @@ impl Shard {
 }
 
 impl Store for MemoryStore {
-    async fn load(&self, id: &SessionId, now: OffsetDateTime) -> Result<Option<Record>, StoreError> {
+    async fn load(
+        &self,
+        id: &SessionId,
+        now: OffsetDateTime,
+    ) -> Result<Option<Record>, StoreError> {
         let shard = self.shard(id.as_str());
         Ok(shard.live(id.as_str(), unix_millis(now)).map(|e| {
             Record::new(
@@ -227,7 +233,9 @@ impl Store for MemoryStore {
         }
         if let Some(cap) = self.inner.per_shard_cap {
             while shard.sessions.len() >= cap {
-                let Some((_, victim)) = shard.by_expiry.pop_first() else { break };
+                let Some((_, victim)) = shard.by_expiry.pop_first() else {
+                    break;
+                };
                 shard.sessions.remove(&victim);
             }
         }
@@ -235,7 +243,12 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    async fn save(&self, id: &SessionId, record: &Record, expected_version: u64) -> Result<(), StoreError> {
+    async fn save(
+        &self,
+        id: &SessionId,
+        record: &Record,
+        expected_version: u64,
+    ) -> Result<(), StoreError> {
         let mut shard = self.shard(id.as_str());
         let Some(entry) = shard.sessions.get(id.as_str()) else {
             return Err(StoreError::not_found());

@@ -92,7 +92,10 @@ impl<S: Store + Clone> Instrumented<S> {
     fn enter(&self) -> Result<(), StoreError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         if self.failing.load(Ordering::SeqCst) {
-            let cause = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "store is down (test)");
+            let cause = std::io::Error::new(
+                std::io::ErrorKind::ConnectionRefused,
+                "store is down (test)",
+            );
             return Err(StoreError::new(StoreErrorKind::Unavailable, cause));
         }
         Ok(())
@@ -100,7 +103,11 @@ impl<S: Store + Clone> Instrumented<S> {
 }
 
 impl<S: Store + Clone> Store for Instrumented<S> {
-    async fn load(&self, id: &SessionId, now: OffsetDateTime) -> Result<Option<Record>, StoreError> {
+    async fn load(
+        &self,
+        id: &SessionId,
+        now: OffsetDateTime,
+    ) -> Result<Option<Record>, StoreError> {
         self.enter()?;
         self.inner.load(id, now).await
     }
@@ -108,7 +115,12 @@ impl<S: Store + Clone> Store for Instrumented<S> {
         self.enter()?;
         self.inner.create(id, record).await
     }
-    async fn save(&self, id: &SessionId, record: &Record, expected_version: u64) -> Result<(), StoreError> {
+    async fn save(
+        &self,
+        id: &SessionId,
+        record: &Record,
+        expected_version: u64,
+    ) -> Result<(), StoreError> {
         self.enter()?;
         self.inner.save(id, record, expected_version).await
     }

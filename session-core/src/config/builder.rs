@@ -370,21 +370,46 @@ mod tests {
     #[test]
     fn other_refusals() {
         let b = || ConfigBuilder::new().secret(GOOD);
-        assert_eq!(ConfigBuilder::new().build().unwrap_err(), ConfigError::NoSecret);
-        assert!(matches!(b().cookie_name("a b").build(), Err(ConfigError::InvalidCookieName(_))));
-        assert!(matches!(b().path("x").build(), Err(ConfigError::InvalidPath(_))));
-        assert!(matches!(b().domain("a;b").build(), Err(ConfigError::InvalidDomain(_))));
+        assert_eq!(
+            ConfigBuilder::new().build().unwrap_err(),
+            ConfigError::NoSecret
+        );
         assert!(matches!(
-            b().secure(Secure::Never).same_site(Some(SameSite::None)).build(),
+            b().cookie_name("a b").build(),
+            Err(ConfigError::InvalidCookieName(_))
+        ));
+        assert!(matches!(
+            b().path("x").build(),
+            Err(ConfigError::InvalidPath(_))
+        ));
+        assert!(matches!(
+            b().domain("a;b").build(),
+            Err(ConfigError::InvalidDomain(_))
+        ));
+        assert!(matches!(
+            b().secure(Secure::Never)
+                .same_site(Some(SameSite::None))
+                .build(),
             Err(ConfigError::NeedsSecure(_))
         ));
-        assert!(matches!(b().max_cookie_bytes(10).build(), Err(ConfigError::CookieLimitTooSmall(10))));
         assert!(matches!(
-            b().idle_timeout(Duration::from_secs(10)).absolute_timeout(Duration::from_secs(5)).build(),
+            b().max_cookie_bytes(10).build(),
+            Err(ConfigError::CookieLimitTooSmall(10))
+        ));
+        assert!(matches!(
+            b().idle_timeout(Duration::from_secs(10))
+                .absolute_timeout(Duration::from_secs(5))
+                .build(),
             Err(ConfigError::IdleLongerThanAbsolute)
         ));
-        assert!(matches!(b().trusted_proxy("nope").build(), Err(ConfigError::InvalidProxy(_))));
-        assert!(matches!(b().max_age(Some(Duration::ZERO)).build(), Err(ConfigError::ZeroDuration(_))));
+        assert!(matches!(
+            b().trusted_proxy("nope").build(),
+            Err(ConfigError::InvalidProxy(_))
+        ));
+        assert!(matches!(
+            b().max_age(Some(Duration::ZERO)).build(),
+            Err(ConfigError::ZeroDuration(_))
+        ));
     }
 
     #[test]

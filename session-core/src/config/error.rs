@@ -94,7 +94,10 @@ impl fmt::Display for ConfigError {
                 "trusted proxy {text:?} is not an IP address or CIDR network (e.g. 10.0.0.0/8)"
             ),
             Self::ZeroDuration(what) => {
-                write!(f, "{what} must be longer than zero: leave it unset to disable it")
+                write!(
+                    f,
+                    "{what} must be longer than zero: leave it unset to disable it"
+                )
             }
         }
     }

@@ -41,8 +41,19 @@ pub fn loaded_id(config: Config, cookie_header: &str) -> Option<String> {
     if let Ok(value) = http::HeaderValue::from_bytes(cookie_header.as_bytes()) {
         headers.append(http::header::COOKIE, value);
     }
-    let session = manager.begin(&HttpRequest { headers: &headers, peer: None, tls: false }, NOW);
-    let id = session.id().now_or_never().expect("no real IO").expect("store works");
+    let session = manager.begin(
+        &HttpRequest {
+            headers: &headers,
+            peer: None,
+            tls: false,
+        },
+        NOW,
+    );
+    let id = session
+        .id()
+        .now_or_never()
+        .expect("no real IO")
+        .expect("store works");
     id.map(|id| id.as_str().to_owned())
 }
 
@@ -66,7 +77,11 @@ impl LogStore {
 }
 
 impl Store for LogStore {
-    async fn load(&self, id: &SessionId, now: OffsetDateTime) -> Result<Option<Record>, StoreError> {
+    async fn load(
+        &self,
+        id: &SessionId,
+        now: OffsetDateTime,
+    ) -> Result<Option<Record>, StoreError> {
         self.note("load");
         Ok(self.get(id.as_str()).filter(|r| r.expires_at > now))
     }

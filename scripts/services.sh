@@ -50,3 +50,9 @@ if ! command -v chromedriver >/dev/null 2>&1 || ! command -v chromium >/dev/null
   log "installing chromium and chromium-driver"
   apt_install chromium chromium-driver
 fi
+
+# PyJWT, the independent implementation the JWT interop test checks tokens against.
+if ! python3 -c 'import jwt' >/dev/null 2>&1; then
+  log "installing PyJWT"
+  python3 -m pip install -q --disable-pip-version-check pyjwt
+fi

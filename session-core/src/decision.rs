@@ -182,7 +182,16 @@ pub fn is_live(
     created_at: OffsetDateTime,
     now: OffsetDateTime,
 ) -> bool {
-    expires_at > now && absolute_deadline(config, created_at).is_none_or(|deadline| deadline > now)
+    expires_at > now && before_absolute_deadline(config, created_at, now)
+}
+
+/// Whether a session created at `created_at` is still within the absolute timeout at `now`.
+pub fn before_absolute_deadline(
+    config: &Config,
+    created_at: OffsetDateTime,
+    now: OffsetDateTime,
+) -> bool {
+    absolute_deadline(config, created_at).is_none_or(|deadline| deadline > now)
 }
 
 /// Whether moving the stored expiry from `stored` to `new` is worth a store write.

@@ -61,7 +61,9 @@ mod request;
 mod session;
 mod set_cookie;
 mod signing;
+pub mod stateless;
 mod store;
+mod transport;
 
 pub use config::{
     Config, ConfigBuilder, ConfigError, ConflictPolicy, DuplicateCookies, SameSite, Secure, Unset,
@@ -80,7 +82,11 @@ pub use request::RequestView;
 pub use session::Session;
 pub use set_cookie::{write_http_date, SetCookie};
 pub use signing::{EmptyKeyring, Keyring, Verified};
+pub use stateless::{
+    Claims, EncryptedFormat, JwtFormat, Opened, SignedFormat, StatelessKeys, TokenFormat,
+};
 pub use store::{BoxFuture, DynStore, Store, StoreError, StoreErrorKind};
+pub use transport::TokenHeader;
 
 /// Something that tells the time. Adapters own one (the system clock by default, a fake in
 /// tests) and pass its reading to the core; the core never reads a clock itself.

@@ -139,6 +139,15 @@ impl State {
         }
     }
 
+    /// The session as a codec or token format sees it.
+    pub(crate) fn snapshot(&self) -> crate::record::SessionState {
+        crate::record::SessionState {
+            data: self.data.clone(),
+            created_at: self.created_at,
+            max_age: self.max_age,
+        }
+    }
+
     fn note(list: &mut Vec<String>, key: &str) {
         if !list.iter().any(|k| k == key) {
             list.push(key.to_owned());

@@ -5,9 +5,10 @@ use ipnet::IpNet;
 
 use super::{Config, ConfigError, ConflictPolicy, DuplicateCookies, SameSite, Secure, Unset};
 use crate::signing::Keyring;
+use crate::transport::TokenHeader;
 
 /// The shortest secret accepted without [`ConfigBuilder::legacy_secret`].
-pub const MIN_SECRET_BYTES: usize = 32;
+pub(crate) const MIN_SECRET_BYTES: usize = 32;
 
 /// Builds a [`Config`]; [`ConfigBuilder::build`] refuses combinations that cannot work.
 ///
@@ -57,6 +58,10 @@ struct Draft {
     conflict_policy: ConflictPolicy,
     conflict_retries: u32,
     conflict_status: u16,
+    cookie_transport: bool,
+    token_header: Option<TokenHeader>,
+    prefer_header: bool,
+    token_response_header: Option<String>,
 }
 
 impl Default for ConfigBuilder {
@@ -93,6 +98,10 @@ impl ConfigBuilder {
                 conflict_policy: ConflictPolicy::Merge,
                 conflict_retries: 3,
                 conflict_status: 409,
+                cookie_transport: true,
+                token_header: None,
+                prefer_header: false,
+                token_response_header: None,
             },
         }
     }
@@ -221,6 +230,31 @@ impl ConfigBuilder {
         self
     }
 
+    /// Also accept the credential from a request header (`Authorization: Bearer` or a named
+    /// header), for APIs and mobile apps. New tokens are returned in a response header when a
+    /// session is created, regenerated or re-signed. Default: cookies only.
+    pub fn token_header(mut self, header: TokenHeader) -> Self {
+        self.config.token_header = Some(header);
+        self
+    }
+    /// Whether cookies carry the credential at all. Default on; turn off for header-only APIs.
+    pub fn cookie_transport(mut self, on: bool) -> Self {
+        self.config.cookie_transport = on;
+        self
+    }
+    /// When a request has both a cookie and a token header, try the header first. Default:
+    /// the cookie wins.
+    pub fn prefer_header(mut self, on: bool) -> Self {
+        self.config.prefer_header = on;
+        self
+    }
+    /// The response header that carries new tokens. Default: the request header's name for
+    /// [`TokenHeader::Named`], `x-session-token` for [`TokenHeader::Bearer`].
+    pub fn token_response_header(mut self, name: impl Into<String>) -> Self {
+        self.config.token_response_header = Some(name.into());
+        self
+    }
+
     /// Validates and freezes the configuration.
     pub fn build(self) -> Result<Config, ConfigError> {
         let d = self.config;
@@ -290,6 +324,18 @@ impl ConfigBuilder {
                 return Err(ConfigError::IdleLongerThanAbsolute);
             }
         }
+        if !d.cookie_transport && d.token_header.is_none() {
+            return Err(ConfigError::NoTransport);
+        }
+        let header_names = d.token_response_header.iter().chain(match &d.token_header {
+            Some(TokenHeader::Named(name)) => Some(name),
+            _ => None,
+        });
+        for name in header_names {
+            if name.is_empty() || !name.bytes().all(is_token_byte) {
+                return Err(ConfigError::InvalidHeaderName(name.clone()));
+            }
+        }
         let trusted_proxies = self
             .proxies
             .iter()
@@ -321,6 +367,10 @@ impl ConfigBuilder {
             conflict_policy: d.conflict_policy,
             conflict_retries: d.conflict_retries,
             conflict_status: d.conflict_status,
+            cookie_transport: d.cookie_transport,
+            token_header: d.token_header,
+            prefer_header: d.prefer_header,
+            token_response_header: d.token_response_header,
         })
     }
 }

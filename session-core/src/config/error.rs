@@ -33,6 +33,10 @@ pub enum ConfigError {
     IdleLongerThanAbsolute,
     /// A trusted proxy entry is not an IP address or network.
     InvalidProxy(String),
+    /// Neither cookies nor a token header carry the credential.
+    NoTransport,
+    /// A token header name is not a valid HTTP header name.
+    InvalidHeaderName(String),
     /// A zero duration where a lifetime is needed.
     ZeroDuration(&'static str),
 }
@@ -92,6 +96,14 @@ impl fmt::Display for ConfigError {
             Self::InvalidProxy(text) => write!(
                 f,
                 "trusted proxy {text:?} is not an IP address or CIDR network (e.g. 10.0.0.0/8)"
+            ),
+            Self::NoTransport => f.write_str(
+                "cookie transport is off and no token header is set, so no request could carry \
+                 a session: keep .cookie_transport(true) or add .token_header(..)",
+            ),
+            Self::InvalidHeaderName(name) => write!(
+                f,
+                "{name:?} is not a valid header name: use letters, digits and `-`"
             ),
             Self::ZeroDuration(what) => {
                 write!(

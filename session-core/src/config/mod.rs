@@ -9,9 +9,11 @@ use std::time::Duration;
 use ipnet::IpNet;
 
 pub use builder::ConfigBuilder;
+pub(crate) use builder::MIN_SECRET_BYTES;
 pub use error::ConfigError;
 
 use crate::signing::Keyring;
+use crate::transport::TokenHeader;
 
 /// When the cookie carries the `Secure` attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +109,10 @@ pub struct Config {
     pub(crate) conflict_policy: ConflictPolicy,
     pub(crate) conflict_retries: u32,
     pub(crate) conflict_status: u16,
+    pub(crate) cookie_transport: bool,
+    pub(crate) token_header: Option<TokenHeader>,
+    pub(crate) prefer_header: bool,
+    pub(crate) token_response_header: Option<String>,
 }
 
 impl Config {
@@ -190,6 +196,15 @@ impl Config {
     /// HTTP status for [`crate::SessionError::Conflict`]. Default 409.
     pub fn conflict_status(&self) -> u16 {
         self.conflict_status
+    }
+
+    /// Whether the credential travels in a cookie. Default on.
+    pub fn cookie_transport(&self) -> bool {
+        self.cookie_transport
+    }
+    /// The request header that may carry the credential. Default none.
+    pub fn token_header(&self) -> Option<&TokenHeader> {
+        self.token_header.as_ref()
     }
 
     /// How long a session lives after its last write or touch: a custom max-age (remember

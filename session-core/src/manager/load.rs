@@ -1,0 +1,140 @@
+//! The lazy load: verify the credential, then read the record (or open the token).
+
+use time::OffsetDateTime;
+
+use super::{Backend, SessionManager};
+use crate::decision;
+use crate::error::SessionError;
+use crate::id::SessionId;
+use crate::session::{Candidates, Phase, Session, State};
+use crate::stateless::{Opened, TokenFormat};
+
+impl SessionManager {
+    fn verify(&self, candidates: &Candidates) -> Option<(SessionId, usize)> {
+        candidates.iter().find_map(|value| {
+            let verified = self.inner.config.keyring.unsign(value)?;
+            Some((SessionId::parse(verified.id)?, verified.key_index))
+        })
+    }
+
+    /// The verified id of the request's credential, computed once.
+    pub(super) fn verified(
+        &self,
+        session: &Session,
+        state: &mut State,
+    ) -> Option<(SessionId, usize)> {
+        if state.verified.is_none() {
+            state.verified = Some(match &self.inner.backend {
+                Backend::Store(_) => self.verify(&session.shared.candidates),
+                Backend::Stateless { format, .. } => self
+                    .open(format.as_ref(), session)
+                    .map(|o| (o.claims.id, o.key_index)),
+            });
+        }
+        state.verified.clone().flatten()
+    }
+
+    fn open(&self, format: &dyn TokenFormat, session: &Session) -> Option<Opened> {
+        let config = &self.inner.config;
+        let now = session.shared.now;
+        session.shared.candidates.iter().find_map(|token| {
+            let opened = format.open(token, &config.name, now)?;
+            // The format checked the expiry (with its leeway); the absolute timeout is ours.
+            decision::before_absolute_deadline(config, opened.claims.state.created_at, now)
+                .then_some(opened)
+        })
+    }
+
+    /// Loads the session on first use.
+    pub(crate) async fn ensure_loaded(&self, session: &Session) -> Result<(), SessionError> {
+        match &self.inner.backend {
+            Backend::Store(_) => self.load_record(session).await,
+            Backend::Stateless {
+                format,
+                revocations,
+            } => {
+                let opened = {
+                    let state = session.lock();
+                    if state.phase != Phase::NotLoaded {
+                        return Ok(());
+                    }
+                    self.open(format.as_ref(), session)
+                };
+                let revoked = match (&opened, revocations) {
+                    (Some(o), Some(list)) => {
+                        list.load(&o.claims.id, session.shared.now).await?.is_some()
+                    }
+                    _ => false,
+                };
+                let mut state = session.lock();
+                if state.phase != Phase::NotLoaded {
+                    return Ok(());
+                }
+                state.phase = Phase::Absent;
+                match opened {
+                    Some(o) if !revoked && !state.destroyed => {
+                        state.verified = Some(Some((o.claims.id.clone(), o.key_index)));
+                        state.phase = Phase::Present {
+                            version: 0,
+                            expires_at: o.claims.expires_at,
+                        };
+                        state.id = Some(o.claims.id);
+                        state.data = o.claims.state.data;
+                        state.created_at = o.claims.state.created_at;
+                        state.max_age = o.claims.state.max_age;
+                    }
+                    _ => state.verified = Some(None),
+                }
+                Ok(())
+            }
+        }
+    }
+
+    async fn load_record(&self, session: &Session) -> Result<(), SessionError> {
+        let Backend::Store(store) = &self.inner.backend else {
+            return Ok(());
+        };
+        let now: OffsetDateTime = session.shared.now;
+        let id = {
+            let mut state = session.lock();
+            if state.phase != Phase::NotLoaded {
+                return Ok(());
+            }
+            match self.verified(session, &mut state) {
+                Some((id, _)) if !state.destroyed => id,
+                _ => {
+                    state.phase = Phase::Absent;
+                    return Ok(());
+                }
+            }
+        };
+        let record = store.load(&id, now).await?;
+        let mut state = session.lock();
+        if state.phase != Phase::NotLoaded {
+            return Ok(()); // a concurrent call on a clone of this handle loaded it first
+        }
+        state.phase = Phase::Absent;
+        let Some(record) = record else { return Ok(()) };
+        // Undecodable data is a new session, not an error: the visitor starts over.
+        let Ok(loaded) = self.inner.codec.decode(&record.payload) else {
+            return Ok(());
+        };
+        if decision::is_live(
+            &self.inner.config,
+            record.expires_at,
+            loaded.created_at,
+            now,
+        ) {
+            state.phase = Phase::Present {
+                version: record.version,
+                expires_at: record.expires_at,
+            };
+            state.id = Some(id);
+            state.data = loaded.data;
+            state.created_at = loaded.created_at;
+            state.max_age = loaded.max_age;
+            state.loaded_payload = record.payload;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,146 @@
+//! What `finish` hands back: the headers to add to the response.
+
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+use super::{Backend, SessionManager};
+use crate::decision::{self, CookieOp};
+use crate::encoding::encode_uri_component_into;
+use crate::error::SessionError;
+use crate::id::SessionId;
+use crate::session::State;
+use crate::set_cookie::SetCookie;
+use crate::stateless::Claims;
+use crate::transport::TokenHeader;
+
+/// What the adapter must add to the response.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[must_use]
+pub struct Outcome {
+    set_cookie: Option<String>,
+    token: Option<(String, String)>,
+}
+
+impl Outcome {
+    /// The `Set-Cookie` header value to append, if any.
+    pub fn set_cookie(&self) -> Option<&str> {
+        self.set_cookie.as_deref()
+    }
+    /// Takes the `Set-Cookie` header value.
+    pub fn into_set_cookie(self) -> Option<String> {
+        self.set_cookie
+    }
+    /// The session-token response header `(name, value)`, when header transport is on and a
+    /// token was issued (a session created, regenerated, re-signed or re-issued).
+    pub fn token(&self) -> Option<(&str, &str)> {
+        self.token
+            .as_ref()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+    }
+    /// Every header to append to the response, as `(lower-case name, value)`. Adapters apply
+    /// all of them, in order.
+    pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
+        let cookie = self.set_cookie.as_deref().map(|v| ("set-cookie", v));
+        cookie.into_iter().chain(self.token())
+    }
+}
+
+impl SessionManager {
+    /// Renders the outcome of a request whose store work is done.
+    pub(super) fn outcome(
+        &self,
+        cookie: CookieOp,
+        id: Option<&SessionId>,
+        state: &State,
+        secure: bool,
+        now: OffsetDateTime,
+    ) -> Result<Outcome, SessionError> {
+        let config = &self.inner.config;
+        let credential = match (cookie, id) {
+            (CookieOp::Set, Some(id)) => self.credential(id, state, now)?,
+            (CookieOp::Clear, _) => {
+                let expiry = Some((Duration::ZERO, OffsetDateTime::UNIX_EPOCH));
+                let set_cookie = config
+                    .cookie_transport
+                    .then(|| self.attributes("", secure, expiry).render());
+                return Ok(Outcome {
+                    set_cookie,
+                    token: None,
+                });
+            }
+            _ => return Ok(Outcome::default()),
+        };
+        if credential.len() > config.max_cookie_bytes {
+            return Err(SessionError::TooLarge {
+                size: credential.len(),
+                limit: config.max_cookie_bytes,
+            });
+        }
+        let set_cookie = config.cookie_transport.then(|| {
+            let expiry = decision::cookie_expiry(config, state.created_at, state.max_age, now);
+            self.attributes(&credential, secure, expiry).render()
+        });
+        let token = config.token_header.as_ref().map(|header| {
+            let name = match (&config.token_response_header, header) {
+                (Some(name), _) => name.clone(),
+                (None, TokenHeader::Named(name)) => name.to_ascii_lowercase(),
+                (None, TokenHeader::Bearer) => "x-session-token".to_owned(),
+            };
+            (name, credential.clone())
+        });
+        Ok(Outcome { set_cookie, token })
+    }
+
+    /// The cookie value (also the header token): the percent-encoded signed id, or the whole
+    /// session as a stateless token.
+    fn credential(
+        &self,
+        id: &SessionId,
+        state: &State,
+        now: OffsetDateTime,
+    ) -> Result<String, SessionError> {
+        let config = &self.inner.config;
+        let raw = match &self.inner.backend {
+            Backend::Store(_) => config.keyring.sign(id.as_str()),
+            Backend::Stateless { format, .. } => {
+                let claims = Claims {
+                    id: id.clone(),
+                    state: state.snapshot(),
+                    expires_at: decision::store_expiry(
+                        config,
+                        state.created_at,
+                        state.max_age,
+                        now,
+                    ),
+                    issued_at: now,
+                };
+                format.issue(&claims, &config.name)?
+            }
+        };
+        let mut value = String::with_capacity(raw.len() + 16);
+        encode_uri_component_into(&raw, &mut value);
+        Ok(value)
+    }
+
+    fn attributes<'a>(
+        &'a self,
+        value: &'a str,
+        secure: bool,
+        expiry: Option<(Duration, OffsetDateTime)>,
+    ) -> SetCookie<'a> {
+        let config = &self.inner.config;
+        SetCookie {
+            name: &config.name,
+            value,
+            max_age: expiry.map(|(max_age, _)| max_age),
+            domain: config.domain.as_deref(),
+            path: Some(&config.path),
+            expires: expiry.map(|(_, expires)| expires),
+            http_only: config.http_only,
+            secure,
+            partitioned: config.partitioned,
+            same_site: config.same_site,
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Applying a plan to a store: create, compare-and-set save with the conflict policy, touch,
+//! delete.
+
+use time::OffsetDateTime;
+
+use super::SessionManager;
+use crate::config::ConflictPolicy;
+use crate::decision::{CookieOp, Plan, StoreOp};
+use crate::error::SessionError;
+use crate::id::SessionId;
+use crate::merge::{merge, Merged};
+use crate::record::Record;
+use crate::session::{Phase, State};
+use crate::store::{DynStore, StoreErrorKind};
+
+/// How often `create` retries with a fresh id when the id is taken (a 192-bit collision:
+/// in practice a store that answers `DuplicateId` wrongly).
+const CREATE_ATTEMPTS: usize = 3;
+
+impl SessionManager {
+    /// Applies `plan.store`; returns the session's id afterwards and the cookie to send.
+    pub(super) async fn apply_to_store(
+        &self,
+        store: &dyn DynStore,
+        plan: Plan,
+        state: &mut State,
+        old_id: Option<SessionId>,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<(Option<SessionId>, CookieOp), SessionError> {
+        match plan.store {
+            StoreOp::None => Ok((state.id.clone(), plan.cookie)),
+            StoreOp::Touch => {
+                if let Some(id) = &state.id {
+                    store.touch(id, expires_at).await?;
+                }
+                Ok((state.id.clone(), plan.cookie))
+            }
+            StoreOp::Save => {
+                let Some(id) = state.id.clone() else {
+                    return Ok((None, CookieOp::None));
+                };
+                if self.save(store, &id, state, expires_at, now).await? {
+                    Ok((Some(id), plan.cookie))
+                } else {
+                    // The record vanished (destroyed by another request): do not resurrect it.
+                    Ok((None, CookieOp::Clear))
+                }
+            }
+            StoreOp::Create => Ok((
+                Some(self.create(store, state, expires_at).await?),
+                plan.cookie,
+            )),
+            StoreOp::Replace => {
+                let new_id = self.create(store, state, expires_at).await?;
+                if let Some(old) = &old_id {
+                    store.delete(old).await?;
+                }
+                Ok((Some(new_id), plan.cookie))
+            }
+            StoreOp::Delete => {
+                if let Some(old) = &old_id {
+                    store.delete(old).await?;
+                }
+                Ok((None, plan.cookie))
+            }
+        }
+    }
+
+    fn encode(
+        &self,
+        state: &State,
+        expires_at: OffsetDateTime,
+        version: u64,
+    ) -> Result<Record, SessionError> {
+        let payload = self.inner.codec.encode(&state.snapshot(), expires_at)?;
+        Ok(Record::new(payload, expires_at, version))
+    }
+
+    async fn create(
+        &self,
+        store: &dyn DynStore,
+        state: &mut State,
+        expires_at: OffsetDateTime,
+    ) -> Result<SessionId, SessionError> {
+        let record = self.encode(state, expires_at, 1)?;
+        let mut id = match state.id.take() {
+            Some(id) => id,
+            None => SessionId::generate()?,
+        };
+        for attempt in 1..=CREATE_ATTEMPTS {
+            match store.create(&id, &record).await {
+                Ok(()) => break,
+                Err(e) if e.kind() == StoreErrorKind::DuplicateId && attempt < CREATE_ATTEMPTS => {
+                    id = SessionId::generate()?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        state.id = Some(id.clone());
+        Ok(id)
+    }
+
+    /// Compare-and-set save under the configured conflict policy. `Ok(false)`: the record
+    /// disappeared (destroyed or expired by another request) and was not resurrected.
+    async fn save(
+        &self,
+        store: &dyn DynStore,
+        id: &SessionId,
+        state: &mut State,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<bool, SessionError> {
+        let config = &self.inner.config;
+        let Phase::Present { version, .. } = state.phase else {
+            return Ok(false);
+        };
+        let mut expected = version;
+        for _ in 0..=config.conflict_retries {
+            let record = self.encode(state, expires_at, expected + 1)?;
+            match store.save(id, &record, expected).await {
+                Ok(()) => return Ok(true),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        StoreErrorKind::Conflict | StoreErrorKind::NotFound
+                    ) => {}
+                Err(e) => return Err(e.into()),
+            }
+            if config.conflict_policy == ConflictPolicy::Error {
+                return Err(SessionError::Conflict);
+            }
+            let Some(fresh) = store.load(id, now).await? else {
+                return Ok(false);
+            };
+            let Ok(fresh_state) = self.inner.codec.decode(&fresh.payload) else {
+                return Err(SessionError::Conflict);
+            };
+            expected = fresh.version;
+            if config.conflict_policy == ConflictPolicy::LastWriteWins {
+                continue;
+            }
+            let original = self
+                .inner
+                .codec
+                .decode(&state.loaded_payload)
+                .map_err(|_| SessionError::Conflict)?;
+            match merge(&original, &fresh_state, state) {
+                Merged::Conflict => return Err(SessionError::Conflict),
+                Merged::Applied => state.loaded_payload = fresh.payload,
+            }
+        }
+        Err(SessionError::Conflict)
+    }
+}

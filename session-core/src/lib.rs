@@ -52,6 +52,7 @@ mod cookie_header;
 pub mod decision;
 mod encoding;
 mod error;
+pub mod fuzzing;
 mod id;
 mod manager;
 pub mod manual;

@@ -1,0 +1,133 @@
+//! The site's HTML, rendered on the server. Every user-supplied string goes through
+//! [`escape`].
+
+use std::fmt::Write;
+
+/// Escapes `text` for HTML element content and double-quoted attribute values.
+///
+/// ```
+/// assert_eq!(session_demo::pages::escape("<b>\"Tom\" & 'Jerry'</b>"),
+///     "&lt;b&gt;&quot;Tom&quot; &amp; &#39;Jerry&#39;&lt;/b&gt;");
+/// ```
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A whole page around `body` (already safe HTML).
+fn layout(title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>{title} - session demo</title>\
+         <style>body{{font-family:sans-serif;max-width:40em;margin:2em auto}}\
+         form{{display:inline-block;margin-right:1em}}</style></head>\
+         <body><nav><a href=\"/\">Home</a> | <a href=\"/me\">Me</a> | \
+         <a href=\"/sessions\">Sessions</a></nav><h1>{title}</h1>\n{body}\n</body></html>\n"
+    )
+}
+
+/// The login form, with an optional error message and a note when someone is logged in.
+///
+/// ```
+/// let html = session_demo::pages::login(Some("<ann>"), None);
+/// assert!(html.contains("&lt;ann&gt;"));
+/// assert!(html.contains("action=\"/login\""));
+/// ```
+pub fn login(current_user: Option<&str>, error: Option<&str>) -> String {
+    let mut body = String::new();
+    if let Some(user) = current_user {
+        let _ = write!(
+            body,
+            "<p>You are logged in as <strong id=\"user\">{}</strong>. \
+             <a href=\"/me\">Your page</a></p>",
+            escape(user)
+        );
+    }
+    if let Some(error) = error {
+        let _ = write!(body, "<p id=\"error\" role=\"alert\">{}</p>", escape(error));
+    }
+    body.push_str(
+        "<form method=\"post\" action=\"/login\">\
+         <label>Name <input id=\"name\" name=\"name\" required maxlength=\"64\"></label> \
+         <button id=\"login\" type=\"submit\">Log in</button></form>\
+         <p>Any name works; there is no password. Logging in gives you a new session id.</p>",
+    );
+    layout("Log in", &body)
+}
+
+/// What `/me` shows for a logged-in user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Me<'a> {
+    /// The user's name, as typed.
+    pub user: &'a str,
+    /// Views of `/me` in this session, this one included.
+    pub visits: u64,
+    /// When the session expires if left alone, already formatted.
+    pub expires_at: &'a str,
+    /// Whether "remember me" was pressed.
+    pub remembered: bool,
+}
+
+/// The logged-in user's page.
+///
+/// ```
+/// use session_demo::pages::{me, Me};
+/// let html = me(&Me { user: "<ann>", visits: 3, expires_at: "soon", remembered: false });
+/// assert!(html.contains("<span id=\"visits\">3</span>"));
+/// assert!(html.contains("&lt;ann&gt;"));
+/// ```
+pub fn me(page: &Me<'_>) -> String {
+    let remembered = if page.remembered {
+        "<p id=\"remembered\">This browser is remembered for 30 days.</p>"
+    } else {
+        "<p>This session ends when you close the browser or after 30 minutes idle.</p>"
+    };
+    let body = format!(
+        "<p>Logged in as <strong id=\"user\">{user}</strong>.</p>\
+         <p>You have viewed this page <span id=\"visits\">{visits}</span> time(s) \
+         in this session.</p>\
+         <p>The session expires at <time id=\"expires\">{expires}</time> unless used again.</p>\
+         {remembered}\
+         <form method=\"post\" action=\"/remember\"><button id=\"remember\">Remember me</button></form>\
+         <form method=\"post\" action=\"/logout\"><button id=\"logout\">Log out</button></form>",
+        user = escape(page.user),
+        visits = page.visits,
+        expires = escape(page.expires_at),
+    );
+    layout("Me", &body)
+}
+
+/// `/me` for someone not logged in.
+///
+/// ```
+/// assert!(session_demo::pages::logged_out().contains("id=\"logged-out\""));
+/// ```
+pub fn logged_out() -> String {
+    layout(
+        "Me",
+        "<p id=\"logged-out\">You are not logged in.</p><p><a href=\"/\">Log in</a></p>",
+    )
+}
+
+/// The "your other sessions" page, which needs a per-user index the stores do not have yet.
+///
+/// ```
+/// assert!(session_demo::pages::sessions().contains("user index"));
+/// ```
+pub fn sessions() -> String {
+    layout(
+        "Your sessions",
+        "<p id=\"not-available\">Listing and revoking your other sessions (log out everywhere) \
+         is not available yet: it needs the user index.</p>",
+    )
+}

@@ -1,0 +1,93 @@
+//! The request handlers.
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+use session_axum::{Session, SessionError};
+
+use crate::pages;
+
+/// How long "remember me" keeps the session.
+pub const REMEMBER_FOR: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
+/// Longest accepted user name, in characters.
+const MAX_NAME_CHARS: usize = 64;
+
+const USER: &str = "user";
+const VISITS: &str = "visits";
+const REMEMBERED: &str = "remembered";
+
+pub(crate) async fn home(session: Session) -> Result<Html<String>, SessionError> {
+    let user: Option<String> = session.get(USER).await?;
+    Ok(Html(pages::login(user.as_deref(), None)))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct LoginForm {
+    name: String,
+}
+
+pub(crate) async fn login(
+    session: Session,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, SessionError> {
+    let name = form.name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        let error = format!("Please type a name of 1 to {MAX_NAME_CHARS} characters.");
+        return Ok((
+            StatusCode::BAD_REQUEST,
+            Html(pages::login(None, Some(&error))),
+        )
+            .into_response());
+    }
+    // A new id on every login, so an id planted before login (session fixation) is useless.
+    session.regenerate().await?;
+    session.insert(USER, name).await?;
+    session.remove(VISITS).await?;
+    Ok(Redirect::to("/me").into_response())
+}
+
+pub(crate) async fn me(session: Session) -> Result<Html<String>, SessionError> {
+    let Some(user) = session.get::<String>(USER).await? else {
+        return Ok(Html(pages::logged_out()));
+    };
+    let visits = session.get::<u64>(VISITS).await?.unwrap_or(0) + 1;
+    session.insert(VISITS, visits).await?;
+    let remembered = session.get::<bool>(REMEMBERED).await?.unwrap_or(false);
+    let expires_at = format_time(session.expires_at().await?);
+    Ok(Html(pages::me(&pages::Me {
+        user: &user,
+        visits,
+        expires_at: &expires_at,
+        remembered,
+    })))
+}
+
+pub(crate) async fn logout(session: Session) -> Redirect {
+    session.destroy();
+    Redirect::to("/")
+}
+
+pub(crate) async fn remember(session: Session) -> Result<Redirect, SessionError> {
+    if session.get::<String>(USER).await?.is_none() {
+        return Ok(Redirect::to("/"));
+    }
+    session.set_max_age(Some(REMEMBER_FOR)).await?;
+    session.insert(REMEMBERED, true).await?;
+    Ok(Redirect::to("/me"))
+}
+
+pub(crate) async fn sessions() -> Html<String> {
+    Html(pages::sessions())
+}
+
+fn format_time(at: time::OffsetDateTime) -> String {
+    let format =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    at.to_offset(time::UtcOffset::UTC)
+        .format(&format)
+        .unwrap_or_else(|_| at.to_string())
+}

@@ -1,0 +1,277 @@
+//! Start-up: flags and environment, the secret, and which store to open.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use session_core::{Config, ConfigError, Secure, SessionManager};
+use session_stores::MemoryStore;
+
+/// Port when neither `--port` nor `PORT` is given.
+pub const DEFAULT_PORT: u16 = 3000;
+
+/// How the demo was asked to run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Port on 127.0.0.1. `--port`, else env `PORT`, else 3000.
+    pub port: u16,
+    /// Where sessions live. `--store`, else env `SESSION_STORE`, else `memory`.
+    pub store: StoreUrl,
+    /// Signing secret from env `SESSION_SECRET`; `None` means generate one.
+    pub secret: Option<String>,
+}
+
+/// The usage text for `--help`.
+pub const USAGE: &str = "usage: session-demo [--port N] [--store URL]\n\
+    \n  --port N      port on 127.0.0.1 (env PORT, default 3000)\
+    \n  --store URL   memory | sqlite://... | redis://... | postgres://... | mysql://...\
+    \n                (env SESSION_STORE, default memory)\
+    \n  env SESSION_SECRET  signing secret of at least 32 bytes (default: random per start)\n";
+
+impl Settings {
+    /// Reads flags (`args` without the program name) and the environment through `env`.
+    /// `Ok(None)` means `--help` was asked for.
+    ///
+    /// ```
+    /// use session_demo::setup::{Settings, StoreUrl};
+    /// let env = |name: &str| (name == "PORT").then(|| "8080".to_owned());
+    /// let s = Settings::parse(["--store=memory".to_owned()], env).unwrap().unwrap();
+    /// assert_eq!((s.port, s.store), (8080, StoreUrl::Memory));
+    /// assert!(Settings::parse(["--port".to_owned(), "x".to_owned()], env).is_err());
+    /// ```
+    pub fn parse(
+        args: impl IntoIterator<Item = String>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<Self>, SetupError> {
+        let (mut port, mut store) = (env("PORT"), env("SESSION_STORE"));
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            let (flag, inline) = match arg.split_once('=') {
+                Some((flag, value)) => (flag.to_owned(), Some(value.to_owned())),
+                None => (arg, None),
+            };
+            let slot = match flag.as_str() {
+                "-h" | "--help" => return Ok(None),
+                "--port" => &mut port,
+                "--store" => &mut store,
+                _ => return Err(SetupError::BadArgument(format!("unknown flag {flag}"))),
+            };
+            let value = inline.or_else(|| args.next());
+            *slot = Some(
+                value.ok_or_else(|| SetupError::BadArgument(format!("{flag} needs a value")))?,
+            );
+        }
+        let port = match port {
+            Some(p) => p.parse().map_err(|_| {
+                SetupError::BadArgument(format!("port {p:?} is not a number from 0 to 65535"))
+            })?,
+            None => DEFAULT_PORT,
+        };
+        let store = store.as_deref().unwrap_or("memory").parse()?;
+        let secret = env("SESSION_SECRET").filter(|s| !s.is_empty());
+        Ok(Some(Self {
+            port,
+            store,
+            secret,
+        }))
+    }
+}
+
+/// A session store named by URL.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoreUrl {
+    /// `memory`: in this process, lost on restart.
+    Memory,
+    /// `sqlite://...`
+    Sqlite(String),
+    /// `redis://...` or `rediss://...`
+    Redis(String),
+    /// `postgres://...` or `postgresql://...`
+    Postgres(String),
+    /// `mysql://...` or `mariadb://...`
+    MySql(String),
+}
+
+impl FromStr for StoreUrl {
+    type Err = SetupError;
+
+    /// ```
+    /// use session_demo::setup::StoreUrl;
+    /// assert_eq!("memory".parse::<StoreUrl>().unwrap(), StoreUrl::Memory);
+    /// assert!(matches!("redis://127.0.0.1".parse(), Ok(StoreUrl::Redis(_))));
+    /// assert!("ftp://x".parse::<StoreUrl>().is_err());
+    /// ```
+    fn from_str(url: &str) -> Result<Self, Self::Err> {
+        let scheme = url.split_once("://").map_or(url, |(scheme, _)| scheme);
+        let owned = url.to_owned();
+        match scheme.to_ascii_lowercase().as_str() {
+            "memory" => Ok(Self::Memory),
+            "sqlite" => Ok(Self::Sqlite(owned)),
+            "redis" | "rediss" => Ok(Self::Redis(owned)),
+            "postgres" | "postgresql" => Ok(Self::Postgres(owned)),
+            "mysql" | "mariadb" => Ok(Self::MySql(owned)),
+            _ => Err(SetupError::UnknownStore(redact(url))),
+        }
+    }
+}
+
+impl fmt::Display for StoreUrl {
+    /// The URL with any password hidden, fit for logs.
+    ///
+    /// ```
+    /// use session_demo::setup::StoreUrl;
+    /// let url: StoreUrl = "postgres://app:hunter2@127.0.0.1/db".parse().unwrap();
+    /// assert_eq!(url.to_string(), "postgres://***@127.0.0.1/db");
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Memory => f.write_str("memory (in this process; sessions are lost on restart)"),
+            Self::Sqlite(url) | Self::Redis(url) | Self::Postgres(url) | Self::MySql(url) => {
+                f.write_str(&redact(url))
+            }
+        }
+    }
+}
+
+impl fmt::Debug for StoreUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// `url` with its user-info (which may hold a password) replaced by `***`.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://***{}", &rest[at..]),
+        None => url.to_owned(),
+    }
+}
+
+/// The session configuration the demo uses: cookie `sid`, `Secure` only over HTTPS (the demo
+/// serves plain HTTP on loopback), sessions end after 30 minutes idle.
+///
+/// ```
+/// let config = session_demo::setup::config("a secret of at least thirty-two bytes!!").unwrap();
+/// assert_eq!(config.cookie_name(), "sid");
+/// ```
+pub fn config(secret: &str) -> Result<Config, ConfigError> {
+    Config::builder()
+        .secret(secret)
+        .cookie_name("sid")
+        .secure(Secure::Auto)
+        .idle_timeout(Duration::from_secs(30 * 60))
+        .build()
+}
+
+/// A random 256-bit secret, hex-encoded.
+///
+/// ```
+/// let secret = session_demo::setup::random_secret().unwrap();
+/// assert_eq!(secret.len(), 64);
+/// ```
+pub fn random_secret() -> Result<String, SetupError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| SetupError::Random(e.to_string()))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The system clock, for the memory store's sweeper.
+///
+/// The workspace's clippy configuration bans reading the clock (the core takes time as an
+/// argument); a binary is where the real clock comes from.
+#[allow(clippy::disallowed_methods)]
+fn system_now() -> time::OffsetDateTime {
+    time::OffsetDateTime::now_utc()
+}
+
+/// Opens the store `url` names and returns the manager over it. Must run inside a tokio
+/// runtime (the memory store's sweeper is a task).
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use session_demo::setup::{config, open, StoreUrl, SetupError};
+/// let config = config("a secret of at least thirty-two bytes!!").unwrap();
+/// assert!(open(&StoreUrl::Memory, config.clone()).await.is_ok());
+/// let redis = "redis://127.0.0.1".parse().unwrap();
+/// assert!(matches!(open(&redis, config).await, Err(SetupError::StoreNotAvailable(_))));
+/// # });
+/// ```
+pub async fn open(url: &StoreUrl, config: Config) -> Result<SessionManager, SetupError> {
+    match url {
+        StoreUrl::Memory => {
+            let store = MemoryStore::new();
+            // The sweeper ends by itself when the store is dropped.
+            drop(store.spawn_sweeper(Duration::from_secs(60), system_now));
+            Ok(SessionManager::new(config, store))
+        }
+        // Each networked store becomes one arm here once it is in the build, e.g.
+        // `StoreUrl::Redis(url) => Ok(SessionManager::new(config, RedisStore::connect(url).await?)),`
+        StoreUrl::Sqlite(_) | StoreUrl::Redis(_) | StoreUrl::Postgres(_) | StoreUrl::MySql(_) => {
+            Err(SetupError::StoreNotAvailable(url.clone()))
+        }
+    }
+}
+
+/// Why the demo could not start.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SetupError {
+    /// A flag or environment value is wrong.
+    BadArgument(String),
+    /// The store URL's scheme is not one the demo knows.
+    UnknownStore(String),
+    /// The store is known but not compiled into this build yet.
+    StoreNotAvailable(StoreUrl),
+    /// The session configuration was refused (a short `SESSION_SECRET`, say).
+    Config(ConfigError),
+    /// The operating system gave no random bytes for a secret.
+    Random(String),
+    /// The port could not be bound, or the server failed.
+    Io(std::io::Error),
+}
+
+impl fmt::Display for SetupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::BadArgument(msg) => write!(f, "{msg}\n\n{USAGE}"),
+            Self::UnknownStore(url) => write!(
+                f,
+                "unknown session store {url:?}: use memory, sqlite://, redis://, postgres:// or mysql://"
+            ),
+            Self::StoreNotAvailable(url) => write!(
+                f,
+                "the session store {url} is not available in this build yet; use --store memory"
+            ),
+            Self::Config(e) => write!(f, "invalid session configuration: {e}"),
+            Self::Random(e) => write!(f, "no randomness for a session secret: {e}"),
+            Self::Io(e) => write!(f, "server error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for SetupError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Config(e) => Some(e),
+            Self::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<ConfigError> for SetupError {
+    fn from(e: ConfigError) -> Self {
+        Self::Config(e)
+    }
+}
+
+impl From<std::io::Error> for SetupError {
+    fn from(e: std::io::Error) -> Self {
+        Self::Io(e)
+    }
+}

@@ -1,0 +1,211 @@
+//! The tower middleware: `begin` before the inner service, `finish` after it.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use axum::extract::ConnectInfo;
+use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
+use session_core::{Clock, HttpRequest, Outcome, SessionManager};
+use tower_layer::Layer;
+use tower_service::Service;
+
+/// The system clock, the default for every layer.
+///
+/// The workspace's clippy configuration bans reading the clock so that `session-core` stays
+/// deterministic; an adapter is the one place that must read it, here and nowhere else.
+#[allow(clippy::disallowed_methods)]
+fn system_now() -> time::OffsetDateTime {
+    time::OffsetDateTime::now_utc()
+}
+
+/// A [`Layer`] that gives every request a [`session_core::Session`] and applies the session's
+/// outcome to the response. Works with axum's `Router::layer`, nested routers and any
+/// tower/hyper stack whose response body implements [`Default`].
+///
+/// ```
+/// use session_axum::SessionLayer;
+/// use session_core::{Config, SessionManager};
+/// use session_stores::MemoryStore;
+///
+/// let config = Config::builder()
+///     .secret("a secret of at least thirty-two bytes!!")
+///     .build()
+///     .unwrap();
+/// let layer = SessionLayer::new(SessionManager::new(config, MemoryStore::new()))
+///     .with_clock(|| time::macros::datetime!(2030-01-01 0:00 UTC));
+/// let app: axum::Router = axum::Router::new().layer(layer);
+/// # let _ = app;
+/// ```
+#[derive(Clone)]
+pub struct SessionLayer {
+    manager: SessionManager,
+    clock: Arc<dyn Clock>,
+}
+
+impl SessionLayer {
+    /// A layer for `manager`, reading the system clock.
+    ///
+    /// ```
+    /// # use session_core::{Config, SessionManager};
+    /// # let config = Config::builder().secret("a secret of at least thirty-two bytes!!").build().unwrap();
+    /// let layer = session_axum::SessionLayer::new(SessionManager::new(config, session_stores::MemoryStore::new()));
+    /// assert_eq!(layer.manager().config().cookie_name(), "id");
+    /// ```
+    pub fn new(manager: SessionManager) -> Self {
+        Self {
+            manager,
+            clock: Arc::new(system_now),
+        }
+    }
+
+    /// Reads the time from `clock` instead of the system clock (a fake clock in tests).
+    ///
+    /// ```
+    /// # use session_core::{Config, SessionManager};
+    /// # let config = Config::builder().secret("a secret of at least thirty-two bytes!!").build().unwrap();
+    /// # let manager = SessionManager::new(config, session_stores::MemoryStore::new());
+    /// let fixed = || time::macros::datetime!(2030-01-01 0:00 UTC);
+    /// let layer = session_axum::SessionLayer::new(manager).with_clock(fixed);
+    /// # let _ = layer;
+    /// ```
+    #[must_use]
+    pub fn with_clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// The manager this layer drives.
+    ///
+    /// ```
+    /// # use session_core::{Config, SessionManager};
+    /// # let config = Config::builder().secret("a secret of at least thirty-two bytes!!").build().unwrap();
+    /// let layer = session_axum::SessionLayer::new(SessionManager::new(config, session_stores::MemoryStore::new()));
+    /// assert!(layer.manager().store().is_some());
+    /// ```
+    pub fn manager(&self) -> &SessionManager {
+        &self.manager
+    }
+}
+
+impl std::fmt::Debug for SessionLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionLayer")
+            .field("manager", &self.manager)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> Layer<S> for SessionLayer {
+    type Service = SessionService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        SessionService {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// The [`Service`] made by [`SessionLayer`]; see there.
+///
+/// ```
+/// use session_axum::{SessionLayer, SessionService};
+/// use session_core::{Config, SessionManager};
+/// use tower::Layer;
+/// # let config = Config::builder().secret("a secret of at least thirty-two bytes!!").build().unwrap();
+/// let layer = SessionLayer::new(SessionManager::new(config, session_stores::MemoryStore::new()));
+/// let service: SessionService<_> = layer.layer(tower::service_fn(|_: http::Request<String>| async {
+///     Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+/// }));
+/// # let _ = service;
+/// ```
+#[derive(Clone, Debug)]
+pub struct SessionService<S> {
+    inner: S,
+    layer: SessionLayer,
+}
+
+/// The future a [`SessionService`] returns.
+type ResponseFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for SessionService<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    ReqBody: Send + 'static,
+    ResBody: Default + Send + 'static,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = ResponseFuture<Self::Response, Self::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        let SessionLayer { manager, clock } = self.layer.clone();
+        let peer = req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip());
+        let view = HttpRequest {
+            headers: req.headers(),
+            peer,
+            tls: false,
+        };
+        // `begin` does no IO: a handler that never touches the session costs no store call.
+        let session = manager.begin(&view, clock.now());
+        req.extensions_mut().insert(session.clone());
+
+        // The service that was driven to readiness is the one that must be called; leave a
+        // fresh clone behind for the next request.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        Box::pin(async move {
+            let mut res = inner.call(req).await?;
+            match manager
+                .finish(session, res.status().as_u16(), clock.now())
+                .await
+            {
+                Ok(outcome) => apply(&outcome, &mut res),
+                Err(e) => {
+                    let status = e.status(manager.config().conflict_status());
+                    tracing::error!(error = %e, status, "session could not be saved");
+                    res = empty(status);
+                }
+            }
+            Ok(res)
+        })
+    }
+}
+
+/// Appends the outcome's headers; a value the `http` crate refuses turns the response into a
+/// 500, since sending it without its cookie would silently lose the session.
+fn apply<B: Default>(outcome: &Outcome, res: &mut Response<B>) {
+    for (name, value) in outcome.headers() {
+        let header = HeaderName::from_bytes(name.as_bytes())
+            .ok()
+            .zip(HeaderValue::from_str(value).ok());
+        match header {
+            Some((name, value)) => {
+                res.headers_mut().append(name, value);
+            }
+            None => {
+                tracing::error!(header = name, "session header is not a valid HTTP header");
+                *res = empty(500);
+                return;
+            }
+        }
+    }
+}
+
+/// An empty response with `status` (500 if it is not a valid status code).
+pub(crate) fn empty<B: Default>(status: u16) -> Response<B> {
+    let mut res = Response::new(B::default());
+    *res.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    res
+}

@@ -247,8 +247,8 @@ impl Session {
         state.data.clear();
     }
 
-    /// Sets this session's cookie lifetime, replacing the configured one; `None` makes it a
-    /// browser-session cookie. This is "remember me".
+    /// Sets this session's own cookie lifetime, replacing the configured max-age (and idle
+    /// timeout) for it: this is "remember me". `None` returns to the configuration.
     pub async fn set_max_age(&self, max_age: Option<Duration>) -> Result<(), SessionError> {
         let mut state = self.loaded().await?;
         if state.max_age != max_age {
@@ -256,6 +256,11 @@ impl Session {
             state.modified = true;
         }
         Ok(())
+    }
+
+    /// This session's own max-age, if [`Session::set_max_age`] gave it one.
+    pub async fn max_age(&self) -> Result<Option<Duration>, SessionError> {
+        Ok(self.loaded().await?.max_age)
     }
 
     /// The id this session has in the store, or will have after `regenerate`; `None` for a

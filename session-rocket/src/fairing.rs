@@ -1,0 +1,146 @@
+//! The fairing: begin in `on_request`, finish in `on_response`.
+
+use std::io::Cursor;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+
+use rocket::fairing::{Fairing, Info, Kind};
+use rocket::http::Status;
+use rocket::{Data, Request, Response};
+use session_core::{Clock, RequestView, SessionManager};
+
+/// Begins the session for each request and saves it before the response leaves.
+///
+/// ```
+/// use session_core::{Config, SessionManager};
+/// use session_rocket::SessionFairing;
+/// use session_stores::MemoryStore;
+///
+/// let config = Config::builder().secret("a secret of at least thirty-two bytes!!").build().unwrap();
+/// let manager = SessionManager::new(config, MemoryStore::new());
+/// let rocket = rocket::build().attach(SessionFairing::new(manager));
+/// ```
+#[derive(Clone)]
+pub struct SessionFairing {
+    manager: SessionManager,
+    clock: Arc<dyn Clock>,
+}
+
+/// The request's session between the two fairing callbacks. Private, so that no other code's
+/// request-local cache can collide with it.
+#[derive(Default)]
+struct Slot(Mutex<Option<session_core::Session>>);
+
+impl Slot {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<session_core::Session>> {
+        // A poisoned lock still holds a usable handle.
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The session the fairing began for `req`, if it is attached.
+pub(crate) fn current(req: &Request<'_>) -> Option<session_core::Session> {
+    req.local_cache(Slot::default).lock().clone()
+}
+
+impl SessionFairing {
+    /// A fairing reading the system clock.
+    pub fn new(manager: SessionManager) -> Self {
+        Self {
+            manager,
+            clock: Arc::new(system_now),
+        }
+    }
+
+    /// Replaces the clock (tests move a fake one to reach timeouts without sleeping).
+    ///
+    /// ```
+    /// # use session_core::{Config, SessionManager};
+    /// # let config = Config::builder().secret("a secret of at least thirty-two bytes!!").build().unwrap();
+    /// # let manager = SessionManager::new(config, session_stores::MemoryStore::new());
+    /// let fixed = || time::macros::datetime!(2030-01-01 0:00 UTC);
+    /// let fairing = session_rocket::SessionFairing::new(manager).with_clock(fixed);
+    /// ```
+    pub fn with_clock(self, clock: impl Clock) -> Self {
+        self.with_shared_clock(Arc::new(clock))
+    }
+
+    /// Replaces the clock with a shared one.
+    ///
+    /// ```
+    /// # use session_core::{Clock, Config, SessionManager};
+    /// # let config = Config::builder().secret("a secret of at least thirty-two bytes!!").build().unwrap();
+    /// # let manager = SessionManager::new(config, session_stores::MemoryStore::new());
+    /// let clock: std::sync::Arc<dyn Clock> = std::sync::Arc::new(|| time::macros::datetime!(2030-01-01 0:00 UTC));
+    /// let fairing = session_rocket::SessionFairing::new(manager).with_shared_clock(clock);
+    /// ```
+    pub fn with_shared_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+}
+
+// The one place the adapter reads the system clock: the core takes `now` as an argument.
+#[allow(clippy::disallowed_methods)]
+fn system_now() -> time::OffsetDateTime {
+    time::OffsetDateTime::now_utc()
+}
+
+struct View<'a, 'r>(&'a Request<'r>);
+
+impl RequestView for View<'_, '_> {
+    fn cookie_headers(&self) -> impl Iterator<Item = &[u8]> {
+        self.0.headers().get("Cookie").map(str::as_bytes)
+    }
+    fn header(&self, name: &str) -> Option<&[u8]> {
+        self.0.headers().get_one(name).map(str::as_bytes)
+    }
+    fn peer_ip(&self) -> Option<IpAddr> {
+        // The socket's peer, never `client_ip` (which believes `X-Real-IP`): whether to trust
+        // a proxy is the core's decision.
+        self.0.remote().map(|addr| addr.ip())
+    }
+    fn is_tls(&self) -> bool {
+        self.0.rocket().config().tls_enabled()
+    }
+}
+
+#[rocket::async_trait]
+impl Fairing for SessionFairing {
+    fn info(&self) -> Info {
+        Info {
+            name: "session",
+            kind: Kind::Request | Kind::Response,
+        }
+    }
+
+    async fn on_request(&self, req: &mut Request<'_>, _: &mut Data<'_>) {
+        let session = self.manager.begin(&View(req), self.clock.now());
+        *req.local_cache(Slot::default).lock() = Some(session);
+    }
+
+    async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
+        let Some(session) = req.local_cache(Slot::default).lock().take() else {
+            return;
+        };
+        match self
+            .manager
+            .finish(session, res.status().code, self.clock.now())
+            .await
+        {
+            Ok(outcome) => {
+                for (name, value) in outcome.headers() {
+                    res.adjoin_raw_header(name.to_owned(), value.to_owned());
+                }
+            }
+            Err(e) => {
+                let status = e.status(self.manager.config().conflict_status());
+                tracing::error!(error = %e, status, "session could not be saved");
+                res.set_status(Status::new(status));
+                res.set_sized_body(0, Cursor::new(Vec::new()));
+            }
+        }
+    }
+}

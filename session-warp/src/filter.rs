@@ -1,0 +1,199 @@
+//! The filter that begins a session and the finisher that saves it.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use session_core::{Clock, HttpRequest, SessionManager};
+use warp::http::header::{HeaderName, HeaderValue};
+use warp::http::HeaderMap;
+use warp::reply::{Reply, Response};
+use warp::Filter;
+
+use crate::error::empty;
+
+/// The manager and clock the session filter uses. Cheap to clone.
+///
+/// ```
+/// use session_core::{Config, SessionManager};
+/// use session_stores::MemoryStore;
+/// use session_warp::Sessions;
+///
+/// let config = Config::builder().secret("a secret of at least thirty-two bytes!!").build().unwrap();
+/// let sessions = Sessions::new(SessionManager::new(config, MemoryStore::new()));
+/// let filter = sessions.filter();
+/// ```
+#[derive(Clone)]
+pub struct Sessions {
+    manager: SessionManager,
+    clock: Arc<dyn Clock>,
+}
+
+impl Sessions {
+    /// Sessions reading the system clock.
+    pub fn new(manager: SessionManager) -> Self {
+        Self {
+            manager,
+            clock: Arc::new(system_now),
+        }
+    }
+
+    /// Replaces the clock (tests move a fake one to reach timeouts without sleeping).
+    ///
+    /// ```
+    /// # use session_core::{Config, SessionManager};
+    /// # let config = Config::builder().secret("a secret of at least thirty-two bytes!!").build().unwrap();
+    /// # let manager = SessionManager::new(config, session_stores::MemoryStore::new());
+    /// let fixed = || time::macros::datetime!(2030-01-01 0:00 UTC);
+    /// let sessions = session_warp::Sessions::new(manager).with_clock(fixed);
+    /// ```
+    pub fn with_clock(self, clock: impl Clock) -> Self {
+        self.with_shared_clock(Arc::new(clock))
+    }
+
+    /// Replaces the clock with a shared one.
+    ///
+    /// ```
+    /// # use session_core::{Clock, Config, SessionManager};
+    /// # let config = Config::builder().secret("a secret of at least thirty-two bytes!!").build().unwrap();
+    /// # let manager = SessionManager::new(config, session_stores::MemoryStore::new());
+    /// let clock: std::sync::Arc<dyn Clock> = std::sync::Arc::new(|| time::macros::datetime!(2030-01-01 0:00 UTC));
+    /// let sessions = session_warp::Sessions::new(manager).with_shared_clock(clock);
+    /// ```
+    pub fn with_shared_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// A filter that yields the request's [`Session`]. It never rejects and makes no store
+    /// call: the session loads when the handler first uses it.
+    ///
+    /// The connection is taken as plain HTTP (warp serves TLS only through its `tls` feature,
+    /// which this crate does not enable); `Secure::Auto` then relies on a trusted proxy.
+    ///
+    /// ```
+    /// # use session_core::{Config, SessionManager};
+    /// # let config = Config::builder().secret("a secret of at least thirty-two bytes!!").build().unwrap();
+    /// # let sessions = session_warp::Sessions::new(SessionManager::new(config, session_stores::MemoryStore::new()));
+    /// use warp::Filter;
+    /// let route = warp::path("hello")
+    ///     .and(sessions.filter())
+    ///     .then(|session: session_warp::Session| session.finish("hi"));
+    /// ```
+    pub fn filter(&self) -> impl Filter<Extract = (Session,), Error = Infallible> + Clone {
+        let sessions = self.clone();
+        warp::header::headers_cloned()
+            .and(warp::addr::remote())
+            .map(move |headers: HeaderMap, peer: Option<SocketAddr>| {
+                let view = HttpRequest {
+                    headers: &headers,
+                    peer: peer.map(|addr| addr.ip()),
+                    tls: false,
+                };
+                Session {
+                    inner: sessions.manager.begin(&view, sessions.clock.now()),
+                    sessions: sessions.clone(),
+                }
+            })
+    }
+}
+
+// The one place the adapter reads the system clock: the core takes `now` as an argument.
+#[allow(clippy::disallowed_methods)]
+fn system_now() -> time::OffsetDateTime {
+    time::OffsetDateTime::now_utc()
+}
+
+/// The request's session: derefs to [`session_core::Session`], so it has the same API as in
+/// every other adapter, and [`Session::finish`] applies it to the reply. warp has no
+/// response hook, so a session that is dropped without `finish` is not saved and sends no
+/// cookie (as if the handler had not touched it).
+///
+/// ```
+/// async fn logout(session: session_warp::Session) -> warp::reply::Response {
+///     session.destroy();
+///     session.finish("bye").await
+/// }
+/// ```
+#[derive(Clone)]
+pub struct Session {
+    inner: session_core::Session,
+    sessions: Sessions,
+}
+
+impl Session {
+    /// The core session handle.
+    ///
+    /// ```
+    /// fn core(session: &session_warp::Session) -> &session_core::Session {
+    ///     session.as_core()
+    /// }
+    /// ```
+    pub fn as_core(&self) -> &session_core::Session {
+        &self.inner
+    }
+
+    /// Saves the session (store first) and returns `reply` as a response carrying the
+    /// `Set-Cookie` the core decided on. If saving fails the response is an empty 503 (store
+    /// down), conflict (409 by default) or 500 instead, and the cause is logged.
+    ///
+    /// ```
+    /// async fn handler(session: session_warp::Session) -> warp::reply::Response {
+    ///     let reply = match session.insert("seen", true).await {
+    ///         Ok(()) => Ok("noted"),
+    ///         Err(e) => Err(session_warp::SessionError::from(e)),
+    ///     };
+    ///     session.finish(reply).await
+    /// }
+    /// ```
+    pub async fn finish(self, reply: impl Reply) -> Response {
+        let mut res = reply.into_response();
+        let Sessions { manager, clock } = self.sessions;
+        match manager
+            .finish(self.inner, res.status().as_u16(), clock.now())
+            .await
+        {
+            Ok(outcome) => {
+                for (name, value) in outcome.headers() {
+                    let header = HeaderName::from_bytes(name.as_bytes())
+                        .ok()
+                        .zip(HeaderValue::from_str(value).ok());
+                    match header {
+                        Some((name, value)) => {
+                            res.headers_mut().append(name, value);
+                        }
+                        // The core renders visible ASCII only; a failure here is a bug, and
+                        // sending the reply without its cookie would silently lose the session.
+                        None => {
+                            tracing::error!(
+                                header = name,
+                                "session header is not a valid HTTP header"
+                            );
+                            return empty(500);
+                        }
+                    }
+                }
+                res
+            }
+            Err(e) => {
+                let status = e.status(manager.config().conflict_status());
+                tracing::error!(error = %e, status, "session could not be saved");
+                empty(status)
+            }
+        }
+    }
+}
+
+impl Deref for Session {
+    type Target = session_core::Session;
+    fn deref(&self) -> &Self::Target {
+        &self.inner
+    }
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.inner.fmt(f)
+    }
+}

@@ -1,0 +1,53 @@
+//! # session-warp
+//!
+//! [warp](https://docs.rs/warp) adapter for [`session_core`]: [`Sessions::filter`] yields the
+//! request's [`Session`], and [`Session::finish`] turns the handler's reply into the response
+//! with the core's `Set-Cookie` applied (saving the session first).
+//!
+//! ```
+//! use session_core::{Config, Secure, SessionManager};
+//! use session_stores::MemoryStore;
+//! use session_warp::{SessionError, Session, Sessions};
+//! use warp::Filter;
+//!
+//! async fn visit(session: &Session) -> Result<String, SessionError> {
+//!     let visits: u64 = session.get("visits").await?.unwrap_or(0);
+//!     session.insert("visits", visits + 1).await?;
+//!     Ok(format!("visit {}", visits + 1))
+//! }
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let config = Config::builder()
+//!     .secret("a secret of at least thirty-two bytes!!")
+//!     .secure(Secure::Never) // plain-HTTP development server
+//!     .build()?;
+//! let sessions = Sessions::new(SessionManager::new(config, MemoryStore::new()));
+//!
+//! let route = warp::path::end()
+//!     .and(sessions.filter())
+//!     .then(|session: Session| async move {
+//!         let reply = visit(&session).await;
+//!         session.finish(reply).await
+//!     });
+//!
+//! // Serve it with `warp::serve(route)`; here one request is pushed through the filter.
+//! let res = warp::test::request().path("/").reply(&route).await;
+//! let cookie = res.headers().get("set-cookie").unwrap().to_str()?;
+//! assert!(cookie.starts_with("id=s%3A"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+//!
+//! Errors: a store that fails while the handler uses the session surfaces as [`SessionError`], which
+//! is a [`warp::Reply`] (so a handler's `Result<impl Reply, SessionError>` is a reply); one that fails
+//! while [`Session::finish`] saves turns the response into an empty 503 (store down or slow),
+//! conflict (409 by default) or 500. Nothing panics and nothing is half-saved: on a 5xx reply
+//! the core saves nothing.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod error;
+mod filter;
+
+pub use error::SessionError;
+pub use filter::{Session, Sessions};

@@ -1,0 +1,184 @@
+//! The store suite against Redis (`SESSION_TEST_REDIS_URL`, default
+//! `redis://127.0.0.1:6379`), and outage tests against `redis-server`s the tests own.
+
+use std::time::Duration;
+
+use session_core::{Record, SessionId, Store};
+use session_stores::RedisStore;
+use session_tests::store_suite::{
+    or_skip, run_outage_case, run_stall_case, run_store_suite, test_url, RedisServer, CASES,
+};
+use time::OffsetDateTime;
+
+const TIMEOUT: Duration = Duration::from_millis(700);
+
+fn url() -> String {
+    test_url("SESSION_TEST_REDIS_URL", "redis://127.0.0.1:6379")
+}
+
+async fn connect(url: &str) -> Result<RedisStore, session_core::StoreError> {
+    RedisStore::builder([url])
+        .prefix("sess-test:")
+        .timeout(TIMEOUT)
+        .connect()
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn redis_store_passes_the_suite() {
+    let Some(store) = or_skip("redis", connect(&url()).await) else {
+        return;
+    };
+    assert_eq!(run_store_suite("redis", store).await, CASES.len());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn redis_killed_gives_a_typed_error_and_recovers_after_restart() {
+    let Some(mut server) = or_skip("redis-server", RedisServer::start().await) else {
+        return;
+    };
+    let store = connect(&server.url()).await.unwrap();
+    run_outage_case("redis", &store, &mut server, TIMEOUT).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn redis_hanging_times_out_and_recovers() {
+    let Some(mut server) = or_skip("redis-server", RedisServer::start().await) else {
+        return;
+    };
+    let store = connect(&server.url()).await.unwrap();
+    run_stall_case("redis", &store, &mut server, TIMEOUT).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connecting_to_a_dead_server_fails_within_the_timeout() {
+    let Some(mut server) = or_skip("redis-server", RedisServer::start().await) else {
+        return;
+    };
+    let url = server.url();
+    session_tests::store_suite::Outage::stop(&mut server).await;
+    let err = match connect(&url).await {
+        Ok(_) => panic!("connected to a dead server"),
+        Err(err) => err,
+    };
+    assert!(err.is_unavailable(), "{err:?}");
+}
+
+/// Reads `calls=` of one command from `INFO commandstats`.
+fn calls(server: &RedisServer, command: &str) -> u64 {
+    let stats = server.cli(&["INFO", "commandstats"]).unwrap();
+    stats
+        .lines()
+        .find_map(|line| line.strip_prefix(&format!("cmdstat_{command}:calls=")))
+        .and_then(|rest| rest.split(',').next())
+        .map_or(0, |n| n.parse().unwrap())
+}
+
+fn total_calls(server: &RedisServer) -> u64 {
+    let stats = server.cli(&["INFO", "commandstats"]).unwrap();
+    stats
+        .lines()
+        .filter_map(|line| {
+            line.split_once(":calls=")?
+                .1
+                .split(',')
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn load_and_save_are_one_round_trip_each() {
+    let Some(server) = or_skip("redis-server", RedisServer::start().await) else {
+        return;
+    };
+    let store = connect(&server.url()).await.unwrap();
+    #[allow(clippy::disallowed_methods)] // Redis expires keys by its own clock.
+    let now = OffsetDateTime::now_utc();
+    let id = SessionId::generate().unwrap();
+    let expires = now + Duration::from_secs(600);
+    store
+        .create(&id, &Record::new(b"{}".to_vec(), expires, 1))
+        .await
+        .unwrap();
+    // The first save loads the script into the server; later ones only run it.
+    store
+        .save(&id, &Record::new(b"{}".to_vec(), expires, 2), 1)
+        .await
+        .unwrap();
+
+    server.cli(&["CONFIG", "RESETSTAT"]).unwrap();
+    // The CONFIG RESETSTAT itself may be counted after the reset; count from here.
+    let before = total_calls(&server);
+    let loaded = store.load(&id, now).await.unwrap().unwrap();
+    assert_eq!(
+        total_calls(&server) - before,
+        2,
+        "load: one GET (+ one INFO)"
+    );
+    assert_eq!(calls(&server, "get"), 1);
+    let before = total_calls(&server);
+    store
+        .save(
+            &id,
+            &Record::new(b"{\"n\":3}".to_vec(), expires, 3),
+            loaded.version,
+        )
+        .await
+        .unwrap();
+    // Redis also counts the commands a script runs: the round trip is the one EVALSHA
+    // (its GETRANGE and SET run inside the server), plus the test's INFO.
+    assert_eq!(
+        total_calls(&server) - before,
+        4,
+        "save: EVALSHA + GETRANGE + SET (+ INFO)"
+    );
+    assert_eq!(calls(&server, "getrange"), 1);
+    assert_eq!(
+        calls(&server, "script|load") + calls(&server, "eval"),
+        0,
+        "no reload, no EVAL"
+    );
+    assert_eq!(calls(&server, "evalsha"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_ttl_follows_expires_at_and_touch() {
+    let Some(server) = or_skip("redis-server", RedisServer::start().await) else {
+        return;
+    };
+    let store = connect(&server.url()).await.unwrap();
+    #[allow(clippy::disallowed_methods)] // Redis expires keys by its own clock.
+    let now = OffsetDateTime::now_utc();
+    let id = SessionId::generate().unwrap();
+    let key = format!("sess-test:{}", id.as_str());
+    let expires = now + Duration::from_secs(600);
+    store
+        .create(&id, &Record::new(b"{}".to_vec(), expires, 1))
+        .await
+        .unwrap();
+    let at: i64 = server
+        .cli(&["PEXPIRETIME", &key])
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(at, session_core::unix_millis(expires));
+    let later = now + Duration::from_secs(1200);
+    store.touch(&id, later).await.unwrap();
+    let at: i64 = server
+        .cli(&["PEXPIRETIME", &key])
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(at, session_core::unix_millis(later));
+    // A record whose expiry has passed is gone from Redis too, not only from `load`.
+    store
+        .touch(&id, now - Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert_eq!(server.cli(&["EXISTS", &key]).unwrap().trim(), "0");
+}

@@ -44,6 +44,8 @@ pub struct Facts {
     pub touch_due: bool,
     /// The cookie has a lifetime (`Max-Age`), as opposed to a browser-session cookie.
     pub persistent_cookie: bool,
+    /// The handler changed the session's cookie lifetime ("remember me" or its undoing).
+    pub max_age_changed: bool,
 }
 
 /// The store operation to apply.
@@ -128,7 +130,7 @@ pub fn decide(config: &Config, f: &Facts) -> Plan {
             }
             // Unset::Keep: the emptying is ignored, as in express-session.
             let modified = f.modified && !emptied;
-            let refresh = config.rolling || f.resign;
+            let refresh = config.rolling || f.resign || f.max_age_changed;
             if modified || config.resave {
                 let set = refresh || (modified && f.persistent_cookie);
                 Plan::new(S::Save, if set { C::Set } else { C::None })
@@ -164,7 +166,7 @@ pub fn cookie_expiry(
     custom_max_age: Option<Duration>,
     now: OffsetDateTime,
 ) -> Option<(Duration, OffsetDateTime)> {
-    let max_age = custom_max_age.or(config.max_age)?;
+    let max_age = config.cookie_max_age(custom_max_age)?;
     let mut expires = now.saturating_add(to_time(max_age));
     if let Some(deadline) = absolute_deadline(config, created_at) {
         expires = expires.min(deadline);

@@ -22,6 +22,7 @@ fn facts(loaded: Loaded) -> Facts {
         server_error: false,
         touch_due: false,
         persistent_cookie: false,
+        max_age_changed: false,
     }
 }
 
@@ -195,6 +196,11 @@ fn row_12_modified_is_saved_and_cookie_sent_when_needed() {
     assert_eq!(decide(&c, &resign), plan(StoreOp::Save, CookieOp::Set));
     let rolling = config(|b| b.rolling(true));
     assert_eq!(decide(&rolling, &base), plan(StoreOp::Save, CookieOp::Set));
+    let lifetime = Facts {
+        max_age_changed: true,
+        ..base
+    };
+    assert_eq!(decide(&c, &lifetime), plan(StoreOp::Save, CookieOp::Set));
 }
 
 #[test]

@@ -20,10 +20,10 @@
 /// | 9 | no live record, nothing written | nothing | none |
 /// | 10 | record loaded, `regenerate` called | create new id, delete old | set |
 /// | 11 | record loaded, emptied, `unset = Destroy` | delete | clear |
-/// | 12 | record loaded, modified (`unset = Keep` ignores an emptying) | save (compare-and-set) | set if rolling, re-sign or persistent cookie |
-/// | 13 | record loaded, unchanged, `resave` | save | set if rolling or re-sign |
-/// | 14 | record loaded, unchanged, touch due | touch | set if rolling or re-sign |
-/// | 15 | record loaded, unchanged, touch not due | nothing | set if rolling or re-sign |
+/// | 12 | record loaded, modified (`unset = Keep` ignores an emptying) | save (compare-and-set) | set if rolling, re-sign, max-age changed or persistent cookie |
+/// | 13 | record loaded, unchanged, `resave` | save | set if rolling, re-sign or max-age changed |
+/// | 14 | record loaded, unchanged, touch due | touch | set if rolling, re-sign or max-age changed |
+/// | 15 | record loaded, unchanged, touch not due | nothing | set if rolling, re-sign or max-age changed |
 ///
 /// "Re-sign" means the cookie verified with an old secret of the keyring. "Touch due" means
 /// the new expiry is at least the touch threshold (default 1% of the lifetime) later than the

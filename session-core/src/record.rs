@@ -57,7 +57,8 @@ pub struct SessionState {
     pub data: Map<String, Value>,
     /// When the session was created (for the absolute timeout).
     pub created_at: OffsetDateTime,
-    /// A per-session cookie lifetime ("remember me"), replacing the configured one.
+    /// A per-session cookie lifetime ("remember me"), replacing the configured one; zero means
+    /// a browser-session cookie whatever the configuration says.
     pub max_age: Option<Duration>,
 }
 

@@ -116,6 +116,7 @@ pub(crate) struct State {
     pub(crate) writes: Vec<String>,
     pub(crate) cleared: bool,
     pub(crate) modified: bool,
+    pub(crate) max_age_changed: bool,
     pub(crate) regenerated: bool,
     pub(crate) destroyed: bool,
 }
@@ -134,6 +135,7 @@ impl State {
             writes: Vec::new(),
             cleared: false,
             modified: false,
+            max_age_changed: false,
             regenerated: false,
             destroyed: false,
         }
@@ -248,19 +250,25 @@ impl Session {
     }
 
     /// Sets this session's own cookie lifetime, replacing the configured max-age (and idle
-    /// timeout) for it: this is "remember me". `None` returns to the configuration.
+    /// timeout) for it: `Some(30 days)` is "remember me"; `None` makes the cookie a
+    /// browser-session cookie, whatever the configuration says. The cookie is re-sent.
     pub async fn set_max_age(&self, max_age: Option<Duration>) -> Result<(), SessionError> {
         let mut state = self.loaded().await?;
+        // Zero is how a browser-session choice is stored (see `SessionState::max_age`).
+        let max_age = Some(max_age.filter(|d| !d.is_zero()).unwrap_or(Duration::ZERO));
         if state.max_age != max_age {
             state.max_age = max_age;
             state.modified = true;
+            state.max_age_changed = true;
         }
         Ok(())
     }
 
-    /// This session's own max-age, if [`Session::set_max_age`] gave it one.
+    /// The cookie lifetime this session will be sent with: its own (see
+    /// [`Session::set_max_age`]) or the configured one; `None` for a browser-session cookie.
     pub async fn max_age(&self) -> Result<Option<Duration>, SessionError> {
-        Ok(self.loaded().await?.max_age)
+        let max_age = self.loaded().await?.max_age;
+        Ok(self.shared.manager.config().cookie_max_age(max_age))
     }
 
     /// The id this session has in the store, or will have after `regenerate`; `None` for a

@@ -316,3 +316,19 @@ fn unset_destroy_removes_an_emptied_session() {
     assert!(set.starts_with("id=; Max-Age=0"));
     assert!(store.records.lock().unwrap().is_empty());
 }
+
+#[test]
+fn browser_session_choice_overrides_configured_max_age_and_is_resent() {
+    let store = LogStore::default();
+    let m = manager(&store, |b| b.max_age(Some(Duration::from_secs(3600))));
+    let cookie = login(&m, NOW);
+    let s = begin(&m, Some(&cookie), NOW);
+    assert_eq!(run(s.max_age()).unwrap(), Some(Duration::from_secs(3600)));
+    run(s.set_max_age(None)).unwrap();
+    assert_eq!(run(s.max_age()).unwrap(), None);
+    let set = run(m.finish(s, 200, NOW)).unwrap().into_set_cookie().unwrap();
+    assert!(!set.contains("Max-Age") && !set.contains("Expires"), "{set}");
+    // Stored with the fallback lifetime (24 h), not the configured max-age.
+    let expires = store.records.lock().unwrap().values().next().unwrap().expires_at;
+    assert_eq!(expires, NOW + time::Duration::hours(24));
+}

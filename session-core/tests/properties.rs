@@ -79,7 +79,7 @@ fn facts() -> impl Strategy<Value = Facts> {
         Just(Loaded::Absent),
         Just(Loaded::Present)
     ];
-    (loaded, any::<[bool; 9]>()).prop_map(|(loaded, b)| Facts {
+    (loaded, any::<[bool; 10]>()).prop_map(|(loaded, b)| Facts {
         loaded,
         had_cookie: b[0],
         resign: b[1],
@@ -90,6 +90,7 @@ fn facts() -> impl Strategy<Value = Facts> {
         server_error: b[6],
         touch_due: b[7],
         persistent_cookie: b[8],
+        max_age_changed: b[9],
     })
 }
 
@@ -99,7 +100,11 @@ fn table(f: &Facts, rolling: bool, resave: bool, save_uninitialized: bool, keep:
     use Loaded::*;
     use StoreOp as S;
     let p = |store, cookie| Plan { store, cookie };
-    let refresh = if rolling || f.resign { C::Set } else { C::None };
+    let refresh = if rolling || f.resign || f.max_age_changed {
+        C::Set
+    } else {
+        C::None
+    };
     let rows: [(bool, Plan); 15] = [
         (f.server_error, p(S::None, C::None)),
         (
@@ -128,7 +133,7 @@ fn table(f: &Facts, rolling: bool, resave: bool, save_uninitialized: bool, keep:
             f.modified && !f.empty,
             p(
                 S::Save,
-                if rolling || f.resign || f.persistent_cookie {
+                if rolling || f.resign || f.max_age_changed || f.persistent_cookie {
                     C::Set
                 } else {
                     C::None

@@ -210,10 +210,25 @@ impl Config {
     /// How long a session lives after its last write or touch: a custom max-age (remember
     /// me) first, then the idle timeout, then the cookie max-age, then the fallback TTL.
     pub(crate) fn lifetime(&self, custom_max_age: Option<Duration>) -> Duration {
+        let configured_max_age = match custom_max_age {
+            Some(Duration::ZERO) => None, // a browser-session cookie was asked for
+            _ => self.max_age,
+        };
         custom_max_age
+            .filter(|d| !d.is_zero())
             .or(self.idle_timeout)
-            .or(self.max_age)
+            .or(configured_max_age)
             .unwrap_or(self.fallback_ttl)
+    }
+
+    /// The cookie's lifetime: the session's own (zero meaning a browser-session cookie), else
+    /// the configured one.
+    pub(crate) fn cookie_max_age(&self, custom_max_age: Option<Duration>) -> Option<Duration> {
+        match custom_max_age {
+            Some(Duration::ZERO) => None,
+            Some(d) => Some(d),
+            None => self.max_age,
+        }
     }
 
     /// A touch is skipped while it would move the expiry by less than this.

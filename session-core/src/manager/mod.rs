@@ -175,7 +175,8 @@ impl SessionManager {
                 } => decision::touch_due(config, state.max_age, stored, expires_at),
                 _ => false,
             },
-            persistent_cookie: state.max_age.or(config.max_age).is_some(),
+            persistent_cookie: config.cookie_max_age(state.max_age).is_some(),
+            max_age_changed: state.max_age_changed,
         };
         let plan = decision::decide(config, &facts);
         let old_id = verified.map(|(id, _)| id);

@@ -56,3 +56,9 @@ if ! python3 -c 'import jwt' >/dev/null 2>&1; then
   log "installing PyJWT"
   python3 -m pip install -q --disable-pip-version-check pyjwt
 fi
+
+# express, express-session, connect-redis and redis for the express interop test.
+if [ ! -d interop/express/node_modules/express-session ]; then
+  log "installing the express interop app's npm packages"
+  (cd interop/express && npm ci --silent --no-audit --no-fund)
+fi

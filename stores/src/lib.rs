@@ -5,13 +5,45 @@
 //! | feature | store | for |
 //! |---|---|---|
 //! | `memory` (default) | [`MemoryStore`] | one process; the embedded default |
+//! | `sqlite` | `SqliteStore` | one machine, persistent; the second embedded default |
+//! | `redis` | `RedisStore` | many processes; expiry by Redis' own TTL |
+//! | `redis-cluster` | `RedisStore` with several seed URLs | Redis Cluster, same type |
+//! | `postgres` | `PostgresStore` | many processes, sessions next to your data |
+//! | `mysql` | `MySqlStore` | the same on MySQL or MariaDB |
 //!
-//! Every store passes the same conformance suite (`session-tests`).
+//! Other features: `tokio` runs the memory sweeper and the SQL cleanup on a tokio task;
+//! `msgpack` adds `MsgpackCodec`, a compact binary [`session_core::Codec`] (the default is
+//! the core's JSON codec). Stores keep only bytes, so every codec works with every store.
+//!
+//! The networked stores give up on each operation after a timeout you set (default 2 s)
+//! with [`session_core::StoreErrorKind::Timeout`], and report a refused or dropped
+//! connection as [`session_core::StoreErrorKind::Unavailable`]; they recover by themselves
+//! once the server is back.
+//!
+//! Every store passes the same conformance suite (`session-tests`' `store_suite`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "msgpack")]
+mod codec;
+#[cfg(any(feature = "redis", feature = "_sql"))]
+mod deadline;
 #[cfg(feature = "memory")]
 mod memory;
+#[cfg(feature = "redis")]
+mod redis;
+#[cfg(feature = "_sql")]
+pub mod sql;
 
+#[cfg(feature = "redis")]
+pub use crate::redis::{RedisStore, RedisStoreBuilder};
+#[cfg(feature = "msgpack")]
+pub use codec::MsgpackCodec;
 #[cfg(feature = "memory")]
 pub use memory::{MemoryStore, MemoryStoreBuilder};
+#[cfg(feature = "mysql")]
+pub use sql::MySqlStore;
+#[cfg(feature = "postgres")]
+pub use sql::PostgresStore;
+#[cfg(feature = "sqlite")]
+pub use sql::SqliteStore;

@@ -145,3 +145,28 @@ async fn the_cleanup_task_runs_on_its_interval() {
     task.abort();
     assert!(gone, "the cleanup task never deleted the expired row");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_msgpack_codec_works_through_a_store() {
+    use session_core::{Codec, SessionState};
+    use session_stores::MsgpackCodec;
+    let db = TempDb::new("msgpack");
+    let store = store(&db, 1000).await;
+    let state = SessionState {
+        data: serde_json::json!({"user": {"name": "Zoë", "ids": [1, 2, 3]}})
+            .as_object()
+            .unwrap()
+            .clone(),
+        created_at: time::macros::datetime!(2030-01-01 0:00 UTC),
+        max_age: None,
+    };
+    let expires = time::macros::datetime!(2030-01-02 0:00 UTC);
+    let id = SessionId::generate().unwrap();
+    let payload = MsgpackCodec.encode(&state, expires).unwrap();
+    store
+        .create(&id, &Record::new(payload, expires, 1))
+        .await
+        .unwrap();
+    let loaded = store.load(&id, state.created_at).await.unwrap().unwrap();
+    assert_eq!(MsgpackCodec.decode(&loaded.payload).unwrap(), state);
+}

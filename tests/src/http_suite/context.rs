@@ -230,6 +230,20 @@ impl Ctx {
     pub fn stored(&self) -> usize {
         self.0.store.inner().len()
     }
+
+    /// The server's `host:port`, for requests written by hand ([`Ctx::raw`]).
+    pub(super) fn authority(&self) -> &str {
+        self.0.base.trim_start_matches("http://")
+    }
+
+    /// Records a hand-written exchange. Its status is left out: raw-parser rejections may
+    /// differ between frameworks (400 or 431), the `Set-Cookie` headers may not.
+    pub(super) fn record_raw(&self, method: &str, path: &str, set_cookies: &[String]) {
+        let mut log = self.log();
+        let cookies: Vec<String> = set_cookies.iter().map(|c| log.normalise(c)).collect();
+        let line = format!("raw {method} {path} | {}", cookies.join(" || "));
+        log.lines.push(line);
+    }
 }
 
 fn keyring(secret: &str) -> Keyring {

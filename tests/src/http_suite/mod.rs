@@ -60,6 +60,7 @@
 
 mod context;
 mod harness;
+mod raw;
 mod routes;
 mod runner;
 #[macro_use]
@@ -69,6 +70,7 @@ pub mod servers;
 
 pub use context::{base_config, encode, Ctx, Req, Resp, OLD_SECRET, SECRET};
 pub use harness::{AdapterHarness, ServerHandle};
+pub use raw::{RawReq, RawResp};
 pub use routes::{respond, RouteReply};
 pub use runner::{run, run_one, Failure, Report, Scenario};
 pub use scenarios::all as scenarios;

@@ -22,6 +22,22 @@
 //! Every case uses fresh random ids and expiries a few minutes after the real time, so the
 //! suite can share a server with other tests and leaves nothing behind for long.
 //!
+//! # The project's own runs
+//!
+//! `tests/tests/stores_*.rs` run the suite against every store of `session-stores`:
+//! memory, SQLite (temporary file), Redis, Redis Cluster (three `redis-server`s the test
+//! starts on spare ports), PostgreSQL and MySQL/MariaDB. Servers come from
+//! `SESSION_TEST_REDIS_URL` (default `redis://127.0.0.1:6379`),
+//! `SESSION_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`) and
+//! `SESSION_TEST_MYSQL_URL` (default `mysql://root@127.0.0.1:3306/test`); the outage and
+//! cluster tests need `redis-server` and `redis-cli` on the `PATH`. With `CI=true` an
+//! unreachable server fails its test; without it the test prints a notice and passes.
+//!
+//! ```text
+//! CI=true cargo test -p session-tests --test stores_memory --test stores_sqlite \
+//!     --test stores_redis --test stores_redis_cluster --test stores_postgres --test stores_mysql
+//! ```
+//!
 //! If your store talks to a server, also run [`run_outage_case`] with an [`Outage`] that
 //! stops and restarts it (see [`RedisServer`] and [`TcpProxy`]): the store must fail with a
 //! typed error within its timeout while the server is down, and work again once it is back.

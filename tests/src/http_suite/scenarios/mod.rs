@@ -50,6 +50,7 @@ mod attributes;
 mod basic;
 mod expiry;
 mod failures;
+mod hostile;
 mod lifecycle;
 mod signing;
 mod tokens;
@@ -74,6 +75,7 @@ pub fn all() -> Vec<Scenario> {
     all.extend(attributes::scenarios());
     all.extend(failures::scenarios());
     all.extend(tokens::scenarios());
+    all.extend(hostile::scenarios());
     all
 }
 

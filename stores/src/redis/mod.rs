@@ -1,0 +1,312 @@
+//! Sessions in Redis, one node or a cluster.
+
+mod conn;
+mod error;
+mod record;
+mod scripts;
+
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use session_core::{unix_millis, Record, SessionId, Store, StoreError, StoreErrorKind};
+use time::OffsetDateTime;
+
+use crate::deadline::{within, DEFAULT_TIMEOUT};
+use conn::Conn;
+use error::store_error;
+
+/// Sessions in Redis: one string per session under `prefix + id`, expiring through Redis'
+/// own TTL (`PXAT`/`PEXPIREAT` at the record's `expires_at`).
+///
+/// Every operation is one round trip: `load` is a `GET`, `create` a `SET NX PXAT`, `save`
+/// and `touch` one `EVALSHA` of a small Lua script (compare-and-set on the version, then the
+/// write and the new TTL, atomically), `delete` a `DEL`. The value is a 16-byte header
+/// (version, expiry) followed by the payload, so `load` honours `expires_at` against the
+/// `now` it is given even when the server's clock disagrees.
+///
+/// The connection reconnects by itself after the server comes back. Every operation gives
+/// up after the configured timeout (default 2 s) with [`StoreErrorKind::Timeout`]; a refused
+/// or dropped connection is [`StoreErrorKind::Unavailable`].
+///
+/// One URL connects to a single node; several URLs (the cluster's seed nodes, feature
+/// `redis-cluster`) connect to a Redis Cluster through the same type.
+///
+/// Cloning shares the connection.
+///
+/// ```no_run
+/// use session_stores::RedisStore;
+/// use std::time::Duration;
+/// # async fn run() -> Result<(), session_core::StoreError> {
+/// let store = RedisStore::builder(["redis://127.0.0.1:6379"])
+///     .prefix("myapp:sess:")
+///     .timeout(Duration::from_millis(500))
+///     .connect()
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct RedisStore {
+    conn: Conn,
+    prefix: std::sync::Arc<str>,
+    timeout: Duration,
+}
+
+/// Configures a [`RedisStore`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct RedisStoreBuilder {
+    urls: Vec<String>,
+    prefix: String,
+    timeout: Duration,
+    cluster: Option<bool>,
+}
+
+impl RedisStoreBuilder {
+    /// The prefix of every key. Default: `sess:`.
+    ///
+    /// ```
+    /// let builder = session_stores::RedisStore::builder(["redis://127.0.0.1"]).prefix("app1:");
+    /// ```
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// How long one operation (including connecting) may take before it fails with
+    /// [`StoreErrorKind::Timeout`]. Default: 2 s.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let builder = session_stores::RedisStore::builder(["redis://127.0.0.1"])
+    ///     .timeout(Duration::from_millis(300));
+    /// ```
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Treats the URLs as cluster seed nodes even when there is only one. Default: a
+    /// cluster exactly when more than one URL is given.
+    ///
+    /// ```
+    /// let builder = session_stores::RedisStore::builder(["redis://127.0.0.1:7000"]).cluster(true);
+    /// ```
+    pub fn cluster(mut self, cluster: bool) -> Self {
+        self.cluster = Some(cluster);
+        self
+    }
+
+    /// Connects. Fails with [`StoreErrorKind::Unavailable`] or [`StoreErrorKind::Timeout`]
+    /// when the server cannot be reached, [`StoreErrorKind::Backend`] for a bad URL (or for
+    /// several URLs without the `redis-cluster` feature).
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), session_core::StoreError> {
+    /// let store = session_stores::RedisStore::builder(["redis://127.0.0.1"]).connect().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect(self) -> Result<RedisStore, StoreError> {
+        let cluster = self.cluster.unwrap_or(self.urls.len() > 1);
+        let conn = within(self.timeout, connect(&self.urls, cluster, self.timeout)).await?;
+        Ok(RedisStore {
+            conn,
+            prefix: self.prefix.into(),
+            timeout: self.timeout,
+        })
+    }
+}
+
+async fn connect(urls: &[String], cluster: bool, timeout: Duration) -> Result<Conn, StoreError> {
+    if cluster {
+        return connect_cluster(urls, timeout).await;
+    }
+    let [url] = urls else {
+        return Err(StoreError::new(
+            StoreErrorKind::Backend,
+            format!(
+                "a single Redis node needs exactly one URL, got {}",
+                urls.len()
+            ),
+        ));
+    };
+    let client = redis::Client::open(url.as_str()).map_err(store_error)?;
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(timeout))
+        .set_response_timeout(Some(timeout))
+        // Reconnect quickly and give up quickly: the next operation tries again, so a
+        // server that is down costs each request at most its timeout.
+        .set_number_of_retries(1)
+        .set_min_delay(Duration::from_millis(10))
+        .set_max_delay(timeout);
+    let manager = ConnectionManager::new_with_config(client, config)
+        .await
+        .map_err(store_error)?;
+    Ok(Conn::Single(manager))
+}
+
+#[cfg(feature = "redis-cluster")]
+async fn connect_cluster(urls: &[String], timeout: Duration) -> Result<Conn, StoreError> {
+    let client = redis::cluster::ClusterClient::builder(urls.iter().map(String::as_str))
+        .connection_timeout(timeout)
+        .response_timeout(timeout)
+        .retries(1)
+        .build()
+        .map_err(store_error)?;
+    let conn = client.get_async_connection().await.map_err(store_error)?;
+    Ok(Conn::Cluster(conn))
+}
+
+#[cfg(not(feature = "redis-cluster"))]
+async fn connect_cluster(_: &[String], _: Duration) -> Result<Conn, StoreError> {
+    Err(StoreError::new(
+        StoreErrorKind::Backend,
+        "Redis Cluster needs the `redis-cluster` feature of session-stores",
+    ))
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self.conn {
+            Conn::Single(_) => "single node",
+            #[cfg(feature = "redis-cluster")]
+            Conn::Cluster(_) => "cluster",
+        };
+        f.debug_struct("RedisStore")
+            .field("connection", &kind)
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl RedisStore {
+    /// A builder for a store on `urls`: one URL for a single node, the seed nodes for a
+    /// cluster. Defaults: prefix `sess:`, timeout 2 s.
+    ///
+    /// ```
+    /// let builder = session_stores::RedisStore::builder(["redis://127.0.0.1:6379"]);
+    /// ```
+    pub fn builder<U: Into<String>>(urls: impl IntoIterator<Item = U>) -> RedisStoreBuilder {
+        RedisStoreBuilder {
+            urls: urls.into_iter().map(Into::into).collect(),
+            prefix: "sess:".to_owned(),
+            timeout: DEFAULT_TIMEOUT,
+            cluster: None,
+        }
+    }
+
+    /// Connects to one node with the defaults.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), session_core::StoreError> {
+    /// let store = session_stores::RedisStore::connect("redis://127.0.0.1:6379").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::builder([url]).connect().await
+    }
+
+    fn key(&self, id: &SessionId) -> String {
+        let mut key = String::with_capacity(self.prefix.len() + id.as_str().len());
+        key.push_str(&self.prefix);
+        key.push_str(id.as_str());
+        key
+    }
+}
+
+impl Store for RedisStore {
+    async fn load(
+        &self,
+        id: &SessionId,
+        now: OffsetDateTime,
+    ) -> Result<Option<Record>, StoreError> {
+        let mut conn = self.conn.clone();
+        let value: Option<Vec<u8>> = within(self.timeout, async {
+            redis::cmd("GET")
+                .arg(self.key(id))
+                .query_async(&mut conn)
+                .await
+                .map_err(store_error)
+        })
+        .await?;
+        let Some(value) = value else { return Ok(None) };
+        let record = record::decode(value)?;
+        Ok((record.expires_at > now).then_some(record))
+    }
+
+    async fn create(&self, id: &SessionId, record: &Record) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let expires = record::pexpireat_arg(unix_millis(record.expires_at));
+        let reply: Option<String> = within(self.timeout, async {
+            redis::cmd("SET")
+                .arg(self.key(id))
+                .arg(record::encode(record))
+                .arg("NX")
+                .arg("PXAT")
+                .arg(expires)
+                .query_async(&mut conn)
+                .await
+                .map_err(store_error)
+        })
+        .await?;
+        match reply {
+            Some(_) => Ok(()),
+            None => Err(StoreError::duplicate_id()),
+        }
+    }
+
+    async fn save(
+        &self,
+        id: &SessionId,
+        record: &Record,
+        expected_version: u64,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let expires = record::pexpireat_arg(unix_millis(record.expires_at));
+        let outcome: i64 = within(self.timeout, async {
+            scripts::SAVE
+                .key(self.key(id))
+                .arg(&record::version_bytes(expected_version)[..])
+                .arg(record::encode(record))
+                .arg(expires)
+                .invoke_async(&mut conn)
+                .await
+                .map_err(store_error)
+        })
+        .await?;
+        match outcome {
+            1 => Ok(()),
+            0 => Err(StoreError::not_found()),
+            _ => Err(StoreError::conflict()),
+        }
+    }
+
+    async fn touch(&self, id: &SessionId, expires_at: OffsetDateTime) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let expires_ms = unix_millis(expires_at);
+        within(self.timeout, async {
+            scripts::TOUCH
+                .key(self.key(id))
+                .arg(&record::expiry_bytes(expires_ms)[..])
+                .arg(record::pexpireat_arg(expires_ms))
+                .invoke_async::<i64>(&mut conn)
+                .await
+                .map_err(store_error)
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        within(self.timeout, async {
+            redis::cmd("DEL")
+                .arg(self.key(id))
+                .query_async::<i64>(&mut conn)
+                .await
+                .map_err(store_error)
+        })
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,130 @@
+//! MySQL and MariaDB.
+
+use session_core::StoreError;
+use sqlx::MySqlPool;
+
+use super::{error::store_error, Queries, Settings, SqlStoreBuilder};
+use crate::deadline::within;
+
+const QUERIES: Queries = Queries {
+    load: "SELECT payload, expires_at, version FROM http_sessions \
+           WHERE id = ? AND expires_at > ?",
+    insert: "INSERT INTO http_sessions (id, payload, expires_at, version) VALUES (?, ?, ?, ?)",
+    update: "UPDATE http_sessions SET payload = ?, expires_at = ?, version = ? \
+             WHERE id = ? AND version = ?",
+    version_of: "SELECT version FROM http_sessions WHERE id = ?",
+    touch: "UPDATE http_sessions SET expires_at = ? WHERE id = ?",
+    delete: "DELETE FROM http_sessions WHERE id = ?",
+    // MySQL allows no LIMIT in an IN subquery, but has DELETE ... LIMIT.
+    delete_expired: "DELETE FROM http_sessions WHERE expires_at <= ? ORDER BY expires_at LIMIT ?",
+};
+
+/// Sessions in MySQL or MariaDB (feature `mysql`). See [the module](crate::sql) for the table
+/// and the statements. Cloning shares the pool.
+///
+/// ```no_run
+/// use session_stores::MySqlStore;
+/// # async fn run() -> Result<(), session_core::StoreError> {
+/// let store = MySqlStore::connect("mysql://root@127.0.0.1/app").await?;
+/// store.migrate().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct MySqlStore {
+    pool: MySqlPool,
+    settings: Settings,
+}
+
+super::store_impl::sql_store!(MySqlStore, MySqlPool, QUERIES);
+
+const MIGRATION: &str = include_str!("../../migrations/mysql/0001_create_http_sessions.sql");
+
+impl MySqlStore {
+    async fn run_migrations(&self) -> Result<(), StoreError> {
+        // sqlx's own migration lock does not hold on MariaDB (it ignores the result of
+        // `GET_LOCK(.., -1)`), so concurrent start-ups could see each other's half-applied
+        // migration. Take a named lock with a real timeout on one connection and migrate
+        // on that same connection.
+        let mut conn = self.pool.acquire().await.map_err(store_error)?;
+        let wait = i64::try_from(self.settings.timeout.as_secs().max(1) * 30).unwrap_or(60);
+        let (locked,): (Option<i64>,) =
+            sqlx::query_as("SELECT GET_LOCK('session_stores_migrate', ?)")
+                .bind(wait)
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(store_error)?;
+        if locked != Some(1) {
+            return Err(StoreError::new(
+                session_core::StoreErrorKind::Timeout,
+                "another process held the session migration lock too long",
+            ));
+        }
+        let mut migrator = super::migrator(MIGRATION);
+        migrator.set_locking(false);
+        let result = migrator.run(&mut *conn).await.map_err(super::migrate_error);
+        let released = sqlx::query("SELECT RELEASE_LOCK('session_stores_migrate')")
+            .execute(&mut *conn)
+            .await
+            .map_err(store_error);
+        result.and(released.map(drop))
+    }
+
+    /// A builder for a store on `url` (`mysql://user:password@host/database`).
+    ///
+    /// ```
+    /// let builder = session_stores::MySqlStore::builder("mysql://127.0.0.1/app");
+    /// ```
+    pub fn builder(url: &str) -> SqlStoreBuilder<Self> {
+        SqlStoreBuilder::new(url)
+    }
+
+    /// Connects with the defaults (timeout 2 s, 10 connections).
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), session_core::StoreError> {
+    /// let store = session_stores::MySqlStore::connect("mysql://127.0.0.1/app").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::builder(url).connect().await
+    }
+
+    /// A store on a pool you already have, with the default timeout and cleanup batch.
+    ///
+    /// ```no_run
+    /// # fn run(pool: sqlx::MySqlPool) {
+    /// let store = session_stores::MySqlStore::from_pool(pool);
+    /// # }
+    /// ```
+    pub fn from_pool(pool: MySqlPool) -> Self {
+        Self {
+            pool,
+            settings: Settings::default(),
+        }
+    }
+}
+
+impl SqlStoreBuilder<MySqlStore> {
+    /// Opens the pool (and one connection, so a wrong URL fails here).
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), session_core::StoreError> {
+    /// let store = session_stores::MySqlStore::builder("mysql://127.0.0.1/app")
+    ///     .connect()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect(self) -> Result<MySqlStore, StoreError> {
+        let pool = within(self.settings.timeout, async {
+            self.pool_options()
+                .connect(&self.url)
+                .await
+                .map_err(store_error)
+        })
+        .await?;
+        Ok(MySqlStore {
+            pool,
+            settings: self.settings,
+        })
+    }
+}

@@ -1,0 +1,109 @@
+//! PostgreSQL.
+
+use session_core::StoreError;
+use sqlx::PgPool;
+
+use super::{error::store_error, Queries, Settings, SqlStoreBuilder};
+use crate::deadline::within;
+
+const QUERIES: Queries = Queries {
+    load: "SELECT payload, expires_at, version FROM http_sessions \
+           WHERE id = $1 AND expires_at > $2",
+    insert: "INSERT INTO http_sessions (id, payload, expires_at, version) VALUES ($1, $2, $3, $4)",
+    update: "UPDATE http_sessions SET payload = $1, expires_at = $2, version = $3 \
+             WHERE id = $4 AND version = $5",
+    version_of: "SELECT version FROM http_sessions WHERE id = $1",
+    touch: "UPDATE http_sessions SET expires_at = $1 WHERE id = $2",
+    delete: "DELETE FROM http_sessions WHERE id = $1",
+    // PostgreSQL has no DELETE ... LIMIT; the subquery bounds the batch.
+    delete_expired: "DELETE FROM http_sessions WHERE id IN \
+                     (SELECT id FROM http_sessions WHERE expires_at <= $1 LIMIT $2)",
+};
+
+/// Sessions in PostgreSQL (feature `postgres`). See [the module](crate::sql) for the table
+/// and the statements. Cloning shares the pool.
+///
+/// ```no_run
+/// use session_stores::PostgresStore;
+/// # async fn run() -> Result<(), session_core::StoreError> {
+/// let store = PostgresStore::connect("postgres://postgres@127.0.0.1/app").await?;
+/// store.migrate().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct PostgresStore {
+    pool: PgPool,
+    settings: Settings,
+}
+
+super::store_impl::sql_store!(PostgresStore, PgPool, QUERIES);
+
+const MIGRATION: &str = include_str!("../../migrations/postgres/0001_create_http_sessions.sql");
+
+impl PostgresStore {
+    async fn run_migrations(&self) -> Result<(), StoreError> {
+        super::migrator(MIGRATION)
+            .run(&self.pool)
+            .await
+            .map_err(super::migrate_error)
+    }
+
+    /// A builder for a store on `url` (`postgres://user:password@host/database`).
+    ///
+    /// ```
+    /// let builder = session_stores::PostgresStore::builder("postgres://127.0.0.1/app");
+    /// ```
+    pub fn builder(url: &str) -> SqlStoreBuilder<Self> {
+        SqlStoreBuilder::new(url)
+    }
+
+    /// Connects with the defaults (timeout 2 s, 10 connections).
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), session_core::StoreError> {
+    /// let store = session_stores::PostgresStore::connect("postgres://127.0.0.1/app").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::builder(url).connect().await
+    }
+
+    /// A store on a pool you already have, with the default timeout and cleanup batch.
+    ///
+    /// ```no_run
+    /// # fn run(pool: sqlx::PgPool) {
+    /// let store = session_stores::PostgresStore::from_pool(pool);
+    /// # }
+    /// ```
+    pub fn from_pool(pool: PgPool) -> Self {
+        Self {
+            pool,
+            settings: Settings::default(),
+        }
+    }
+}
+
+impl SqlStoreBuilder<PostgresStore> {
+    /// Opens the pool (and one connection, so a wrong URL fails here).
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), session_core::StoreError> {
+    /// let store = session_stores::PostgresStore::builder("postgres://127.0.0.1/app")
+    ///     .connect()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect(self) -> Result<PostgresStore, StoreError> {
+        let pool = within(self.settings.timeout, async {
+            self.pool_options()
+                .connect(&self.url)
+                .await
+                .map_err(store_error)
+        })
+        .await?;
+        Ok(PostgresStore {
+            pool,
+            settings: self.settings,
+        })
+    }
+}

@@ -1,0 +1,187 @@
+//! The `Store` implementation every SQL dialect shares; only the statements differ.
+
+/// Implements `Store`, `migrate`, `delete_expired` and `pool` for a SQL store type that has
+/// `pool: sqlx::Pool<_>` and `settings: Settings` fields.
+macro_rules! sql_store {
+    ($store:ident, $pool:ty, $queries:expr) => {
+        impl $store {
+            /// Creates the sessions table and its expiry index if they are missing (the
+            /// migrations shipped in `stores/migrations/`). Safe to call on every start-up
+            /// and from several processes at once.
+            #[doc = concat!(
+                "\n```no_run\n# async fn run(store: session_stores::", stringify!($store),
+                ") -> Result<(), session_core::StoreError> {\nstore.migrate().await?;\n# Ok(()) }\n```"
+            )]
+            pub async fn migrate(&self) -> Result<(), session_core::StoreError> {
+                self.run_migrations().await
+            }
+
+            /// Deletes every row expired at `now`, in batches of the configured size (each
+            /// its own statement, under the timeout); returns how many rows went.
+            #[doc = concat!(
+                "\n```no_run\n# async fn run(store: session_stores::", stringify!($store),
+                ", now: time::OffsetDateTime) -> Result<(), session_core::StoreError> {\n",
+                "let removed = store.delete_expired(now).await?;\n# Ok(()) }\n```"
+            )]
+            pub async fn delete_expired(
+                &self,
+                now: time::OffsetDateTime,
+            ) -> Result<u64, session_core::StoreError> {
+                let now = session_core::unix_millis(now);
+                let batch = self.settings.cleanup_batch;
+                let mut total = 0;
+                loop {
+                    let done = $crate::deadline::within(self.settings.timeout, async {
+                        sqlx::query($queries.delete_expired)
+                            .bind(now)
+                            .bind(i64::from(batch))
+                            .execute(&self.pool)
+                            .await
+                            .map_err($crate::sql::error::store_error)
+                    })
+                    .await?
+                    .rows_affected();
+                    total += done;
+                    if done < u64::from(batch) {
+                        return Ok(total);
+                    }
+                }
+            }
+
+            /// The connection pool, for sharing it with the rest of the application.
+            #[doc = concat!(
+                "\n```no_run\n# fn run(store: session_stores::", stringify!($store),
+                ") {\nlet pool = store.pool().clone();\n# }\n```"
+            )]
+            pub fn pool(&self) -> &$pool {
+                &self.pool
+            }
+        }
+
+        impl $crate::sql::cleanup::Cleanup for $store {
+            fn delete_expired(
+                &self,
+                now: time::OffsetDateTime,
+            ) -> impl std::future::Future<Output = Result<u64, session_core::StoreError>> + Send
+            {
+                $store::delete_expired(self, now)
+            }
+        }
+
+        impl session_core::Store for $store {
+            async fn load(
+                &self,
+                id: &session_core::SessionId,
+                now: time::OffsetDateTime,
+            ) -> Result<Option<session_core::Record>, session_core::StoreError> {
+                let row = $crate::deadline::within(self.settings.timeout, async {
+                    sqlx::query_as::<_, (Vec<u8>, i64, i64)>($queries.load)
+                        .bind(id.as_str())
+                        .bind(session_core::unix_millis(now))
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err($crate::sql::error::store_error)
+                })
+                .await?;
+                let Some((payload, expires_ms, version)) = row else {
+                    return Ok(None);
+                };
+                Ok(Some(session_core::Record::new(
+                    payload,
+                    session_core::from_unix_millis(expires_ms),
+                    $crate::sql::error::record_version(version)?,
+                )))
+            }
+
+            async fn create(
+                &self,
+                id: &session_core::SessionId,
+                record: &session_core::Record,
+            ) -> Result<(), session_core::StoreError> {
+                let version = $crate::sql::error::db_version(record.version)?;
+                $crate::deadline::within(self.settings.timeout, async {
+                    sqlx::query($queries.insert)
+                        .bind(id.as_str())
+                        .bind(record.payload.as_slice())
+                        .bind(session_core::unix_millis(record.expires_at))
+                        .bind(version)
+                        .execute(&self.pool)
+                        .await
+                        .map_err($crate::sql::error::store_error)
+                })
+                .await?;
+                Ok(())
+            }
+
+            async fn save(
+                &self,
+                id: &session_core::SessionId,
+                record: &session_core::Record,
+                expected_version: u64,
+            ) -> Result<(), session_core::StoreError> {
+                let version = $crate::sql::error::db_version(record.version)?;
+                let expected = $crate::sql::error::db_version(expected_version)?;
+                $crate::deadline::within(self.settings.timeout, async {
+                    let changed = sqlx::query($queries.update)
+                        .bind(record.payload.as_slice())
+                        .bind(session_core::unix_millis(record.expires_at))
+                        .bind(version)
+                        .bind(id.as_str())
+                        .bind(expected)
+                        .execute(&self.pool)
+                        .await
+                        .map_err($crate::sql::error::store_error)?
+                        .rows_affected();
+                    if changed > 0 {
+                        return Ok(());
+                    }
+                    // Rare: only a lost race or a vanished session pays for this query.
+                    let found = sqlx::query_as::<_, (i64,)>($queries.version_of)
+                        .bind(id.as_str())
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err($crate::sql::error::store_error)?;
+                    Err(match found {
+                        Some(_) => session_core::StoreError::conflict(),
+                        None => session_core::StoreError::not_found(),
+                    })
+                })
+                .await
+            }
+
+            async fn touch(
+                &self,
+                id: &session_core::SessionId,
+                expires_at: time::OffsetDateTime,
+            ) -> Result<(), session_core::StoreError> {
+                $crate::deadline::within(self.settings.timeout, async {
+                    sqlx::query($queries.touch)
+                        .bind(session_core::unix_millis(expires_at))
+                        .bind(id.as_str())
+                        .execute(&self.pool)
+                        .await
+                        .map_err($crate::sql::error::store_error)
+                })
+                .await?;
+                Ok(())
+            }
+
+            async fn delete(
+                &self,
+                id: &session_core::SessionId,
+            ) -> Result<(), session_core::StoreError> {
+                $crate::deadline::within(self.settings.timeout, async {
+                    sqlx::query($queries.delete)
+                        .bind(id.as_str())
+                        .execute(&self.pool)
+                        .await
+                        .map_err($crate::sql::error::store_error)
+                })
+                .await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+pub(crate) use sql_store;

@@ -10,8 +10,10 @@
 //! | `redis-cluster` | `RedisStore` with several seed URLs | Redis Cluster, same type |
 //! | `postgres` | `PostgresStore` | many processes, sessions next to your data |
 //! | `mysql` | `MySqlStore` | the same on MySQL or MariaDB |
+//! | `redis` | `ConnectRedisStore` | sharing sessions with express-session + connect-redis |
 //!
-//! Other features: `tokio` runs the memory sweeper and the SQL cleanup on a tokio task;
+//! `express` adds `ExpressCodec`, express-session's record format (with `ConnectRedisStore`,
+//! for a migration from Node). Other features: `tokio` runs the memory sweeper and the SQL cleanup on a tokio task;
 //! `msgpack` adds `MsgpackCodec`, a compact binary [`session_core::Codec`] (the default is
 //! the core's JSON codec). Stores keep only bytes, so every codec works with every store.
 //!
@@ -28,6 +30,8 @@
 mod codec;
 #[cfg(any(feature = "redis", feature = "_sql"))]
 mod deadline;
+#[cfg(feature = "express")]
+mod express;
 #[cfg(feature = "memory")]
 mod memory;
 #[cfg(feature = "redis")]
@@ -36,9 +40,11 @@ mod redis;
 pub mod sql;
 
 #[cfg(feature = "redis")]
-pub use crate::redis::{RedisStore, RedisStoreBuilder};
+pub use crate::redis::{ConnectRedisStore, RedisStore, RedisStoreBuilder};
 #[cfg(feature = "msgpack")]
 pub use codec::MsgpackCodec;
+#[cfg(feature = "express")]
+pub use express::ExpressCodec;
 #[cfg(feature = "memory")]
 pub use memory::{MemoryStore, MemoryStoreBuilder};
 #[cfg(feature = "mysql")]

@@ -1,6 +1,7 @@
 //! Sessions in Redis, one node or a cluster.
 
 mod conn;
+mod connect_redis;
 mod error;
 mod record;
 mod scripts;
@@ -13,6 +14,7 @@ use time::OffsetDateTime;
 
 use crate::deadline::{within, DEFAULT_TIMEOUT};
 use conn::Conn;
+pub use connect_redis::ConnectRedisStore;
 use error::store_error;
 
 /// Sessions in Redis: one string per session under `prefix + id`, expiring through Redis'

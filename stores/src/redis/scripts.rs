@@ -39,3 +39,21 @@ return 1
 ",
     )
 });
+
+/// Compare-and-set save for connect-redis' layout, whose values carry no version: the
+/// version is the first 16 hex digits of the value's SHA-1.
+///
+/// KEYS[1] = key; ARGV[1] = expected version (16 hex digits); ARGV[2] = new value;
+/// ARGV[3] = expiry (Unix ms). Returns 1 when saved, 0 when the key is gone, -1 when the
+/// value changed.
+pub(crate) static SAVE_BY_DIGEST: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local current = redis.call('GET', KEYS[1])
+if not current then return 0 end
+if string.sub(redis.sha1hex(current), 1, 16) ~= ARGV[1] then return -1 end
+redis.call('SET', KEYS[1], ARGV[2], 'PXAT', ARGV[3])
+return 1
+",
+    )
+});

@@ -142,7 +142,10 @@ impl Codec for ExpressCodec {
             .map(Duration::from_millis);
         let created_at = match created_ms {
             Some(ms) => from_unix_millis(ms),
-            None => last_touch(cookie.as_ref()).unwrap_or(OffsetDateTime::UNIX_EPOCH),
+            // Whole milliseconds, the precision the `_rs` field keeps once written back.
+            None => last_touch(cookie.as_ref())
+                .map(|at| from_unix_millis(unix_millis(at)))
+                .unwrap_or(OffsetDateTime::UNIX_EPOCH),
         };
         Ok(SessionState {
             data,

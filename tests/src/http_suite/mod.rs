@@ -19,6 +19,7 @@
 //! |---|---|
 //! | `GET /get/{key}` | the value as JSON, or `null` |
 //! | `POST /set/{key}` (JSON body) | `ok` after inserting the value; 400 if the body is not JSON |
+//! | `POST /incr/{key}` | the key's number plus one, after storing it (a read and a write in one request) |
 //! | `POST /remove/{key}` | the removed value as JSON, or `null` |
 //! | `POST /clear` | `ok` after removing every key |
 //! | `POST /regenerate` | `ok` after giving the session a new id |

@@ -14,6 +14,15 @@ const RAW_TIMEOUT: Duration = Duration::from_secs(5);
 impl Ctx {
     /// An HTTP/1.1 request written by hand (`Connection: close`), whose header values are
     /// raw bytes sent as given.
+    ///
+    /// ```no_run
+    /// # async fn scenario(cx: session_tests::http_suite::Ctx) -> Result<(), String> {
+    /// let res = cx.raw("GET", "/get/user").cookie(b"id=s%3A\0bad".to_vec()).send().await?;
+    /// // A framework's header parser may refuse the NUL; the session must then stay unset.
+    /// assert!(res.status == 400 || res.text() == "null");
+    /// assert!(res.set_cookies().is_empty());
+    /// # Ok(()) }
+    /// ```
     pub fn raw(&self, method: &str, path: &str) -> RawReq {
         RawReq {
             cx: self.clone(),
@@ -25,6 +34,18 @@ impl Ctx {
 }
 
 /// A hand-written request being built; see [`Ctx::raw`].
+///
+/// ```no_run
+/// # async fn scenario(cx: session_tests::http_suite::Ctx) -> Result<(), String> {
+/// let res = cx
+///     .raw("GET", "/untouched")
+///     .header("x-junk", b"\xff\xfe".to_vec())
+///     .cookie(b"a=1".to_vec())
+///     .send()
+///     .await?;
+/// assert_eq!(res.text(), "untouched");
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct RawReq {
     cx: Ctx,
@@ -120,6 +141,14 @@ impl RawReq {
 }
 
 /// A response to a hand-written request.
+///
+/// ```no_run
+/// # async fn scenario(cx: session_tests::http_suite::Ctx) -> Result<(), String> {
+/// let res = cx.raw("GET", "/get/user").send().await?;
+/// assert_eq!((res.status, res.text()), (200, "null".to_owned()));
+/// assert!(res.headers.iter().any(|(name, _)| name == "content-length"));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct RawResp {
     /// HTTP status.
@@ -186,7 +215,9 @@ impl RawResp {
         let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
             return Ok(None);
         };
-        let mut lines = buf[..end].split(|&b| b == b'\n').map(|l| l.trim_ascii_end());
+        let mut lines = buf[..end]
+            .split(|&b| b == b'\n')
+            .map(|l| l.trim_ascii_end());
         let status_line = String::from_utf8_lossy(lines.next().unwrap_or_default()).into_owned();
         let status = status_line
             .split(' ')
@@ -259,11 +290,15 @@ mod tests {
         assert_eq!((res.status, res.text()), (200, "null".to_owned()));
         assert_eq!(res.set_cookies(), ["a=1"]);
         assert!(RawResp::parse(&sized[..sized.len() - 1]).unwrap().is_none());
-        let chunked = b"HTTP/1.1 400 Bad\r\ntransfer-encoding: chunked\r\n\r\n2\r\nab\r\n1\r\nc\r\n0\r\n\r\n";
+        let chunked =
+            b"HTTP/1.1 400 Bad\r\ntransfer-encoding: chunked\r\n\r\n2\r\nab\r\n1\r\nc\r\n0\r\n\r\n";
         assert_eq!(RawResp::parse(chunked).unwrap().unwrap().text(), "abc");
         assert_eq!(dechunk(b"2\r\nab\r\n"), None);
-        let unsized = b"HTTP/1.1 431 Too Large\r\n\r\n";
-        assert!(RawResp::parse(unsized).unwrap().is_none());
-        assert_eq!(RawResp::parse_at_eof(unsized).unwrap().unwrap().status, 431);
+        let no_length = b"HTTP/1.1 431 Too Large\r\n\r\n";
+        assert!(RawResp::parse(no_length).unwrap().is_none());
+        assert_eq!(
+            RawResp::parse_at_eof(no_length).unwrap().unwrap().status,
+            431
+        );
     }
 }

@@ -95,6 +95,12 @@ pub async fn respond(
             session.set_max_age(max_age).await?;
             RouteReply::ok("ok")
         }
+        ("POST", ["incr", key]) => {
+            // Read and write in one request: the lost-update case the merge must refuse.
+            let n = session.get::<u64>(key).await?.unwrap_or(0) + 1;
+            session.insert(key, n).await?;
+            RouteReply::ok(n.to_string())
+        }
         ("GET", ["untouched"]) => RouteReply::ok("untouched"),
         ("GET", ["id"]) => match session.id().await? {
             Some(id) => RouteReply::ok(id.as_str()),

@@ -4,8 +4,9 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use session_core::{Config, ConfigError, Secure, SessionManager};
-use session_stores::MemoryStore;
+use session_core::{Config, ConfigError, Secure, SessionManager, StoreError};
+use session_stores::sql::cleanup::spawn_cleanup;
+use session_stores::{MemoryStore, MySqlStore, PostgresStore, RedisStore, SqliteStore};
 
 /// Port when neither `--port` nor `PORT` is given.
 pub const DEFAULT_PORT: u16 = 3000;
@@ -189,32 +190,51 @@ fn system_now() -> time::OffsetDateTime {
     time::OffsetDateTime::now_utc()
 }
 
-/// Opens the store `url` names and returns the manager over it. Must run inside a tokio
-/// runtime (the memory store's sweeper is a task).
+/// Opens the store `url` names and returns the manager over it: the memory store with its
+/// sweeper, SQLite / PostgreSQL / MySQL with their migrations applied and a cleanup task, or
+/// Redis. Must run inside a tokio runtime (sweeper and cleanup are tasks).
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// use session_demo::setup::{config, open, StoreUrl, SetupError};
 /// let config = config("a secret of at least thirty-two bytes!!").unwrap();
 /// assert!(open(&StoreUrl::Memory, config.clone()).await.is_ok());
-/// let redis = "redis://127.0.0.1".parse().unwrap();
-/// assert!(matches!(open(&redis, config).await, Err(SetupError::StoreNotAvailable(_))));
+/// let nobody_listens = "redis://127.0.0.1:1".parse().unwrap();
+/// assert!(matches!(open(&nobody_listens, config).await, Err(SetupError::Store(..))));
 /// # });
 /// ```
 pub async fn open(url: &StoreUrl, config: Config) -> Result<SessionManager, SetupError> {
-    match url {
+    let failed = |e: StoreError| SetupError::Store(url.clone(), e);
+    let cleanup_every = Duration::from_secs(300);
+    Ok(match url {
         StoreUrl::Memory => {
             let store = MemoryStore::new();
             // The sweeper ends by itself when the store is dropped.
             drop(store.spawn_sweeper(Duration::from_secs(60), system_now));
-            Ok(SessionManager::new(config, store))
+            SessionManager::new(config, store)
         }
-        // Each networked store becomes one arm here once it is in the build, e.g.
-        // `StoreUrl::Redis(url) => Ok(SessionManager::new(config, RedisStore::connect(url).await?)),`
-        StoreUrl::Sqlite(_) | StoreUrl::Redis(_) | StoreUrl::Postgres(_) | StoreUrl::MySql(_) => {
-            Err(SetupError::StoreNotAvailable(url.clone()))
+        StoreUrl::Redis(url) => {
+            SessionManager::new(config, RedisStore::connect(url).await.map_err(failed)?)
         }
-    }
+        StoreUrl::Sqlite(url) => {
+            let store = SqliteStore::connect(url).await.map_err(failed)?;
+            store.migrate().await.map_err(failed)?;
+            drop(spawn_cleanup(store.clone(), cleanup_every, system_now));
+            SessionManager::new(config, store)
+        }
+        StoreUrl::Postgres(url) => {
+            let store = PostgresStore::connect(url).await.map_err(failed)?;
+            store.migrate().await.map_err(failed)?;
+            drop(spawn_cleanup(store.clone(), cleanup_every, system_now));
+            SessionManager::new(config, store)
+        }
+        StoreUrl::MySql(url) => {
+            let store = MySqlStore::connect(url).await.map_err(failed)?;
+            store.migrate().await.map_err(failed)?;
+            drop(spawn_cleanup(store.clone(), cleanup_every, system_now));
+            SessionManager::new(config, store)
+        }
+    })
 }
 
 /// Why the demo could not start.
@@ -225,8 +245,8 @@ pub enum SetupError {
     BadArgument(String),
     /// The store URL's scheme is not one the demo knows.
     UnknownStore(String),
-    /// The store is known but not compiled into this build yet.
-    StoreNotAvailable(StoreUrl),
+    /// The store could not be reached or prepared.
+    Store(StoreUrl, StoreError),
     /// The session configuration was refused (a short `SESSION_SECRET`, say).
     Config(ConfigError),
     /// The operating system gave no random bytes for a secret.
@@ -243,9 +263,9 @@ impl fmt::Display for SetupError {
                 f,
                 "unknown session store {url:?}: use memory, sqlite://, redis://, postgres:// or mysql://"
             ),
-            Self::StoreNotAvailable(url) => write!(
+            Self::Store(url, e) => write!(
                 f,
-                "the session store {url} is not available in this build yet; use --store memory"
+                "cannot open the session store {url}: {e}; check that it runs, or use --store memory"
             ),
             Self::Config(e) => write!(f, "invalid session configuration: {e}"),
             Self::Random(e) => write!(f, "no randomness for a session secret: {e}"),
@@ -259,6 +279,7 @@ impl std::error::Error for SetupError {
         match self {
             Self::Config(e) => Some(e),
             Self::Io(e) => Some(e),
+            Self::Store(_, e) => Some(e),
             _ => None,
         }
     }

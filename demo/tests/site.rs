@@ -213,10 +213,10 @@ async fn bad_names_are_refused_and_other_pages_exist() {
 }
 
 #[test]
-fn networked_stores_are_refused_clearly() {
+fn unreachable_stores_are_refused_clearly() {
     for url in [
-        "redis://127.0.0.1:6379",
-        "postgres://app:hunter2@127.0.0.1/db",
+        "redis://127.0.0.1:1",
+        "postgres://app:hunter2@127.0.0.1:1/db",
         "ftp://x",
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_session-demo"))
@@ -230,10 +230,44 @@ fn networked_stores_are_refused_clearly() {
         if url.starts_with("ftp") {
             assert!(stderr.contains("unknown session store"), "{stderr}");
         } else {
-            assert!(
-                stderr.contains("not available in this build yet"),
-                "{stderr}"
-            );
+            assert!(stderr.contains("cannot open the session store"), "{stderr}");
         }
     }
+}
+
+#[tokio::test]
+async fn sqlite_store_keeps_sessions_across_restarts() {
+    let dir = std::env::temp_dir().join(format!("session-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url: StoreUrl = format!("sqlite://{}", dir.join("sessions.db").display())
+        .parse()
+        .unwrap();
+    let start = |url: StoreUrl| async move {
+        let manager = open(&url, config(SECRET).unwrap()).await.unwrap();
+        let app = session_demo::app(SessionLayer::new(manager));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let service = app.into_make_service_with_connect_info::<SocketAddr>();
+        let task = tokio::spawn(async move { axum::serve(listener, service).await.unwrap() });
+        (format!("http://{addr}"), task)
+    };
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let (base, first) = start(url.clone()).await;
+    let res = client
+        .post(format!("{base}/login"))
+        .header(CONTENT_TYPE, FORM)
+        .body("name=ann")
+        .send()
+        .await
+        .unwrap();
+    assert!(by_id(&res.text().await.unwrap(), "user").is_some());
+    first.abort();
+    // A new server process on the same file: the session is still there.
+    let (base, _second) = start(url).await;
+    let me = page(&client, &format!("{base}/me")).await;
+    assert_eq!(by_id(&me, "user"), Some("ann"), "{me}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

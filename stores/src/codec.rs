@@ -7,6 +7,9 @@ use serde_json::{Map, Value};
 use session_core::{from_unix_millis, unix_millis, Codec, CodecError, SessionState};
 use time::OffsetDateTime;
 
+/// Deepest nesting a payload may have.
+const MAX_DEPTH: usize = 128;
+
 /// Encodes sessions as MessagePack (feature `msgpack`): an array `[data, created ms,
 /// max-age ms or nil]`, typically a fifth smaller than [`session_core::JsonCodec`]'s output
 /// and faster to parse. Works with every store, which only keep bytes; a payload written by
@@ -51,8 +54,12 @@ impl Codec for MsgpackCodec {
     }
 
     fn decode(&self, payload: &[u8]) -> Result<SessionState, CodecError> {
+        // The same nesting limit as serde_json's (128): rmp-serde's own (1024) lets a crafted
+        // payload overflow the stack of a thread with a small stack (found by fuzzing).
+        let mut de = rmp_serde::Deserializer::from_read_ref(payload);
+        de.set_max_depth(MAX_DEPTH);
         let Wire(data, created, max_age) =
-            rmp_serde::from_slice(payload).map_err(CodecError::new)?;
+            Wire::deserialize(&mut de).map_err(CodecError::new)?;
         Ok(SessionState {
             data,
             created_at: from_unix_millis(created),

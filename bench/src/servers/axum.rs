@@ -1,0 +1,100 @@
+//! axum servers: bare, ours, tower-sessions.
+
+use std::net::SocketAddr;
+
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::Router;
+use tower_sessions::{MemoryStore as TsMemoryStore, SessionManagerLayer};
+use tower_sessions_redis_store::fred::prelude::{ClientLike, Config as FredConfig, Pool};
+use tower_sessions_redis_store::RedisStore as TsRedisStore;
+
+use super::ours;
+use crate::variant::Layer;
+use crate::BenchError;
+
+pub(super) fn run(layer: Layer, addr: SocketAddr, redis: Option<String>) -> Result<(), BenchError> {
+    super::runtime()?.block_on(async move {
+        let app = match (layer, redis) {
+            (Layer::Bare, _) => bare(),
+            (Layer::OursMemory, _) => {
+                ours_routes().layer(session_axum::SessionLayer::new(super::ours_memory()?))
+            }
+            (Layer::OursRedis, Some(url)) => ours_routes().layer(session_axum::SessionLayer::new(
+                super::ours_redis(&url).await?,
+            )),
+            (Layer::TowerSessionsMemory, _) => ts_routes()
+                .layer(SessionManagerLayer::new(TsMemoryStore::default()).with_secure(false)),
+            (Layer::TowerSessionsRedis, Some(url)) => {
+                let store = TsRedisStore::new(fred_pool(&url).await?);
+                ts_routes().layer(SessionManagerLayer::new(store).with_secure(false))
+            }
+            (other, _) => return Err(BenchError::Usage(format!("{other:?} is not an axum layer"))),
+        };
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        axum::serve(listener, app).await?;
+        Ok(())
+    })
+}
+
+/// One fred client (auto-pipelined, like our one multiplexed connection).
+async fn fred_pool(url: &str) -> Result<Pool, BenchError> {
+    let store_err =
+        |e: tower_sessions_redis_store::fred::error::Error| BenchError::Store(e.to_string());
+    let config = FredConfig::from_url(url).map_err(store_err)?;
+    let pool = Pool::new(config, None, None, None, 1).map_err(store_err)?;
+    let _task = pool.connect();
+    pool.wait_for_connect().await.map_err(store_err)?;
+    Ok(pool)
+}
+
+fn bare() -> Router {
+    Router::new()
+        .route("/rw", get(|| async { "0" }))
+        .route("/read", get(|| async { "0" }))
+        .route("/new", get(|| async { "0" }))
+        .route("/untouched", get(|| async { "ok" }))
+}
+
+fn ours_routes() -> Router {
+    use session_axum::{Session, SessionError};
+    async fn rw(s: Session) -> Result<String, SessionError> {
+        Ok(ours::rw(&s).await?)
+    }
+    async fn read(s: Session) -> Result<String, SessionError> {
+        Ok(ours::read(&s).await?)
+    }
+    async fn new(s: Session) -> Result<String, SessionError> {
+        Ok(ours::new(&s).await?)
+    }
+    Router::new()
+        .route("/rw", get(rw))
+        .route("/read", get(read))
+        .route("/new", get(new))
+        .route("/untouched", get(|| async { "ok" }))
+}
+
+fn ts_routes() -> Router {
+    use tower_sessions::Session;
+    fn fail(_: tower_sessions::session::Error) -> StatusCode {
+        StatusCode::INTERNAL_SERVER_ERROR
+    }
+    async fn rw(s: Session) -> Result<String, StatusCode> {
+        let n: u64 = s.get("n").await.map_err(fail)?.unwrap_or(0) + 1;
+        s.insert("n", n).await.map_err(fail)?;
+        Ok(n.to_string())
+    }
+    async fn read(s: Session) -> Result<String, StatusCode> {
+        let n: u64 = s.get("n").await.map_err(fail)?.unwrap_or(0);
+        Ok(n.to_string())
+    }
+    async fn new(s: Session) -> Result<String, StatusCode> {
+        s.insert("n", 1u64).await.map_err(fail)?;
+        Ok("1".to_owned())
+    }
+    Router::new()
+        .route("/rw", get(rw))
+        .route("/read", get(read))
+        .route("/new", get(new))
+        .route("/untouched", get(|| async { "ok" }))
+}

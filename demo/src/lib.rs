@@ -16,14 +16,15 @@
 //! let url = format!("http://{}/sessions", listener.local_addr()?);
 //! tokio::spawn(async move { axum::serve(listener, app).await });
 //! let page = reqwest::get(url).await?.text().await?;
-//! assert!(page.contains("it needs the user index"));
+//! assert!(page.contains("You are not logged in"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! # }).unwrap();
 //! ```
 //!
 //! Pages: `/` (login form), `POST /login`, `/me` (who, visits, expiry; buttons for
-//! `POST /remember` and `POST /logout`), `/sessions` (not available yet: it needs a per-user
-//! index of sessions). State-changing requests are POST forms; the `SameSite=Lax` cookie is
+//! `POST /remember` and `POST /logout`), `/sessions` (the user's live sessions, with
+//! `POST /sessions/revoke-others` "log out everywhere else" and `POST /sessions/revoke-all`
+//! "log out everywhere", through the stores' user index). State-changing requests are POST forms; the `SameSite=Lax` cookie is
 //! not sent with cross-site POSTs, which is this demo's CSRF defence.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -48,6 +49,7 @@ pub use routes::REMEMBER_FOR;
 /// # let _ = app;
 /// ```
 pub fn app(layer: SessionLayer) -> Router {
+    let manager = layer.manager().clone();
     Router::new()
         .route("/", get(routes::home))
         .route("/login", post(routes::login))
@@ -55,5 +57,8 @@ pub fn app(layer: SessionLayer) -> Router {
         .route("/logout", post(routes::logout))
         .route("/remember", post(routes::remember))
         .route("/sessions", get(routes::sessions))
+        .route("/sessions/revoke-others", post(routes::revoke_others))
+        .route("/sessions/revoke-all", post(routes::revoke_all))
         .layer(layer)
+        .layer(axum::Extension(manager))
 }

@@ -119,15 +119,59 @@ pub fn logged_out() -> String {
     )
 }
 
-/// The "your other sessions" page, which needs a per-user index the stores do not have yet.
+/// One row of the sessions page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    /// The first characters of the session id: enough to tell sessions apart, useless as a
+    /// credential.
+    pub short_id: String,
+    /// When the session was created, formatted.
+    pub created: String,
+    /// When it was last used (saved or touched), formatted.
+    pub last_seen: String,
+    /// When it expires unless used again, formatted.
+    pub expires: String,
+    /// Whether it is the session of this browser.
+    pub current: bool,
+}
+
+/// The logged-in user's live sessions, with "log out everywhere else" and
+/// "log out everywhere" buttons.
 ///
 /// ```
-/// assert!(session_demo::pages::sessions().contains("user index"));
+/// use session_demo::pages::{sessions, SessionRow};
+/// let row = SessionRow { short_id: "AbCd1234".into(), created: "c".into(), last_seen: "l".into(),
+///     expires: "e".into(), current: true };
+/// let html = sessions("<ann>", &[row]);
+/// assert!(html.contains("&lt;ann&gt;"));
+/// assert!(html.contains("<td class=\"id\">AbCd1234 (this browser)</td>"));
+/// assert!(html.contains("action=\"/sessions/revoke-others\""));
 /// ```
-pub fn sessions() -> String {
-    layout(
-        "Your sessions",
-        "<p id=\"not-available\">Listing and revoking your other sessions (log out everywhere) \
-         is not available yet: it needs the user index.</p>",
-    )
+pub fn sessions(user: &str, rows: &[SessionRow]) -> String {
+    let mut body = format!(
+        "<p>Sessions of <strong id=\"user\">{}</strong>: <span id=\"count\">{}</span></p>\
+         <table id=\"sessions\"><tr><th>Session</th><th>Created</th><th>Last seen</th>\
+         <th>Expires</th></tr>",
+        escape(user),
+        rows.len()
+    );
+    for row in rows {
+        let current = if row.current { " (this browser)" } else { "" };
+        let _ = write!(
+            body,
+            "<tr><td class=\"id\">{}{current}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&row.short_id),
+            escape(&row.created),
+            escape(&row.last_seen),
+            escape(&row.expires),
+        );
+    }
+    body.push_str(
+        "</table>\
+         <form method=\"post\" action=\"/sessions/revoke-others\">\
+         <button id=\"revoke-others\">Log out everywhere else</button></form>\
+         <form method=\"post\" action=\"/sessions/revoke-all\">\
+         <button id=\"revoke-all\">Log out everywhere</button></form>",
+    );
+    layout("Your sessions", &body)
 }

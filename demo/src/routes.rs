@@ -4,9 +4,10 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::Form;
+use axum::{Extension, Form};
 use serde::Deserialize;
 use session_axum::{Session, SessionError};
+use session_core::SessionManager;
 
 use crate::pages;
 
@@ -46,6 +47,8 @@ pub(crate) async fn login(
     // A new id on every login, so an id planted before login (session fixation) is useless.
     session.regenerate().await?;
     session.insert(USER, name).await?;
+    // Indexes the session under the user, for the sessions page and "log out everywhere".
+    session.set_user(Some(name)).await?;
     session.remove(VISITS).await?;
     Ok(Redirect::to("/me").into_response())
 }
@@ -80,8 +83,50 @@ pub(crate) async fn remember(session: Session) -> Result<Redirect, SessionError>
     Ok(Redirect::to("/me"))
 }
 
-pub(crate) async fn sessions() -> Html<String> {
-    Html(pages::sessions())
+pub(crate) async fn sessions(
+    session: Session,
+    Extension(manager): Extension<SessionManager>,
+) -> Result<Html<String>, SessionError> {
+    let Some(user) = session.user().await? else {
+        return Ok(Html(pages::logged_out()));
+    };
+    let current = session.id().await?;
+    let rows: Vec<pages::SessionRow> = manager
+        .user_sessions(&user, crate::setup::system_now())
+        .await?
+        .into_iter()
+        .map(|s| pages::SessionRow {
+            short_id: s.id.as_str().chars().take(8).collect(),
+            created: format_time(s.created_at),
+            last_seen: format_time(s.last_seen),
+            expires: format_time(s.expires_at),
+            current: current.as_ref() == Some(&s.id),
+        })
+        .collect();
+    Ok(Html(pages::sessions(&user, &rows)))
+}
+
+/// "Log out everywhere else": every session of the user but this one.
+pub(crate) async fn revoke_others(
+    session: Session,
+    Extension(manager): Extension<SessionManager>,
+) -> Result<Redirect, SessionError> {
+    if let (Some(user), Some(id)) = (session.user().await?, session.id().await?) {
+        manager.revoke_user(&user, Some(&id)).await?;
+    }
+    Ok(Redirect::to("/sessions"))
+}
+
+/// "Log out everywhere": every session of the user, this one included.
+pub(crate) async fn revoke_all(
+    session: Session,
+    Extension(manager): Extension<SessionManager>,
+) -> Result<Redirect, SessionError> {
+    if let Some(user) = session.user().await? {
+        manager.revoke_user(&user, None).await?;
+    }
+    session.destroy();
+    Ok(Redirect::to("/"))
 }
 
 fn format_time(at: time::OffsetDateTime) -> String {

@@ -186,7 +186,7 @@ pub fn random_secret() -> Result<String, SetupError> {
 /// The workspace's clippy configuration bans reading the clock (the core takes time as an
 /// argument); a binary is where the real clock comes from.
 #[allow(clippy::disallowed_methods)]
-fn system_now() -> time::OffsetDateTime {
+pub(crate) fn system_now() -> time::OffsetDateTime {
     time::OffsetDateTime::now_utc()
 }
 

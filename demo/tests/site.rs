@@ -201,13 +201,7 @@ async fn bad_names_are_refused_and_other_pages_exist() {
     assert!(by_id(&res.text().await.unwrap(), "error").is_some());
 
     let sessions = page(&client, &format!("{base}/sessions")).await;
-    assert_eq!(
-        by_id(&sessions, "not-available"),
-        Some(
-            "Listing and revoking your other sessions (log out everywhere) is not available yet: \
-             it needs the user index."
-        )
-    );
+    assert!(by_id(&sessions, "logged-out").is_some());
     let home = page(&client, &format!("{base}/")).await;
     assert!(home.contains("action=\"/login\""));
 }
@@ -270,4 +264,62 @@ async fn sqlite_store_keeps_sessions_across_restarts() {
     let me = page(&client, &format!("{base}/me")).await;
     assert_eq!(by_id(&me, "user"), Some("ann"), "{me}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+async fn logged_in_client(base: &str, name: &str) -> reqwest::Client {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let res = client
+        .post(format!("{base}/login"))
+        .header(CONTENT_TYPE, FORM)
+        .body(format!("name={name}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.url().path(), "/me");
+    client
+}
+
+#[tokio::test]
+async fn sessions_page_lists_and_revokes() {
+    let base = serve().await;
+    let laptop = logged_in_client(&base, "zoe").await;
+    let phone = logged_in_client(&base, "zoe").await;
+    let stranger = logged_in_client(&base, "yan").await;
+
+    let list = page(&laptop, &format!("{base}/sessions")).await;
+    assert_eq!(by_id(&list, "user"), Some("zoe"));
+    assert_eq!(by_id(&list, "count"), Some("2"));
+    assert_eq!(list.matches("(this browser)").count(), 1);
+    assert!(list.contains("<th>Last seen</th>"));
+
+    // "Log out everywhere else" from the laptop ends the phone's session only.
+    let res = laptop
+        .post(format!("{base}/sessions/revoke-others"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.url().path(), "/sessions");
+    assert_eq!(by_id(&res.text().await.unwrap(), "count"), Some("1"));
+    let me = page(&phone, &format!("{base}/me")).await;
+    assert!(
+        by_id(&me, "logged-out").is_some(),
+        "the phone is still logged in"
+    );
+    let me = page(&laptop, &format!("{base}/me")).await;
+    assert_eq!(by_id(&me, "user"), Some("zoe"));
+
+    // "Log out everywhere" ends the laptop's too, and nobody else's.
+    let res = laptop
+        .post(format!("{base}/sessions/revoke-all"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.url().path(), "/");
+    let me = page(&laptop, &format!("{base}/me")).await;
+    assert!(by_id(&me, "logged-out").is_some());
+    let me = page(&stranger, &format!("{base}/me")).await;
+    assert_eq!(by_id(&me, "user"), Some("yan"));
 }

@@ -73,7 +73,7 @@ pub use cookie_header::cookie_values;
 pub use encoding::{decode_uri_component, encode_uri_component_into};
 pub use error::SessionError;
 pub use id::{RandomnessUnavailable, SessionId};
-pub use manager::{Outcome, SessionManager};
+pub use manager::{Outcome, SessionManager, UserSession};
 pub use record::{
     from_unix_millis, unix_millis, Codec, CodecError, JsonCodec, Record, SessionState,
 };

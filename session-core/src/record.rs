@@ -20,6 +20,9 @@ pub struct Record {
     pub expires_at: OffsetDateTime,
     /// Starts at 1 on create; each save stores `expected + 1`.
     pub version: u64,
+    /// The user this session is bound to (see `Session::set_user`), which stores index so
+    /// that a user's sessions can be listed and revoked; `None` for an anonymous session.
+    pub user: Option<String>,
 }
 
 impl Record {
@@ -36,7 +39,22 @@ impl Record {
             payload,
             expires_at,
             version,
+            user: None,
         }
+    }
+
+    /// The same record bound to `user`.
+    ///
+    /// ```
+    /// use session_core::Record;
+    /// use time::OffsetDateTime;
+    /// let r = Record::new(b"{}".to_vec(), OffsetDateTime::UNIX_EPOCH, 1).with_user(Some("ann".into()));
+    /// assert_eq!(r.user.as_deref(), Some("ann"));
+    /// ```
+    #[must_use]
+    pub fn with_user(mut self, user: Option<String>) -> Self {
+        self.user = user;
+        self
     }
 }
 
@@ -46,6 +64,7 @@ impl fmt::Debug for Record {
             .field("payload_bytes", &self.payload.len())
             .field("expires_at", &self.expires_at)
             .field("version", &self.version)
+            .field("user", &self.user.is_some())
             .finish()
     }
 }

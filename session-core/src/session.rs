@@ -111,6 +111,10 @@ pub(crate) struct State {
     pub(crate) data: Map<String, Value>,
     pub(crate) created_at: OffsetDateTime,
     pub(crate) max_age: Option<Duration>,
+    /// The user the session is bound to, kept in the record (not the payload).
+    pub(crate) user: Option<String>,
+    /// Whether this request called `set_user`, so a merge keeps its choice.
+    pub(crate) user_changed: bool,
     /// Fingerprints of the keys read (see [`key_hash`]).
     pub(crate) reads: Vec<u64>,
     pub(crate) writes: Vec<String>,
@@ -131,6 +135,8 @@ impl State {
             data: Map::new(),
             created_at: now,
             max_age: None,
+            user: None,
+            user_changed: false,
             reads: Vec::new(),
             writes: Vec::new(),
             cleared: false,
@@ -262,6 +268,38 @@ impl Session {
             state.max_age_changed = true;
         }
         Ok(())
+    }
+
+    /// Binds the session to a user id (at login; `None` at logout), so that the user's
+    /// sessions can be listed and revoked with [`SessionManager::user_sessions`] and
+    /// [`SessionManager::revoke_user`]. The binding is saved with the session.
+    ///
+    /// ```
+    /// # async fn run(session: session_core::Session) -> Result<(), session_core::SessionError> {
+    /// session.regenerate().await?;
+    /// session.set_user(Some("ann")).await?;
+    /// assert_eq!(session.user().await?.as_deref(), Some("ann"));
+    /// # Ok(()) }
+    /// ```
+    pub async fn set_user(&self, user: Option<&str>) -> Result<(), SessionError> {
+        let mut state = self.loaded().await?;
+        if state.user.as_deref() != user {
+            state.user = user.map(str::to_owned);
+            state.user_changed = true;
+            state.modified = true;
+        }
+        Ok(())
+    }
+
+    /// The user this session is bound to, if any (see [`Session::set_user`]).
+    ///
+    /// ```
+    /// # async fn run(session: session_core::Session) -> Result<(), session_core::SessionError> {
+    /// if session.user().await?.is_none() { /* anonymous */ }
+    /// # Ok(()) }
+    /// ```
+    pub async fn user(&self) -> Result<Option<String>, SessionError> {
+        Ok(self.loaded().await?.user.clone())
     }
 
     /// The cookie lifetime this session will be sent with: its own (see

@@ -72,6 +72,27 @@ pub trait Store: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Removes a record.
     fn delete(&self, id: &SessionId) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The live records bound to `user` (see [`Record::user`]), in no particular order.
+    /// Stores without a user index keep the default, which fails with
+    /// [`StoreErrorKind::Unsupported`].
+    fn user_sessions(
+        &self,
+        user: &str,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Vec<(SessionId, Record)>, StoreError>> + Send {
+        let _ = (user, now);
+        std::future::ready(Err(StoreError::from_kind(StoreErrorKind::Unsupported)))
+    }
+    /// Deletes every record bound to `user` except `except`; returns how many went. The
+    /// default fails with [`StoreErrorKind::Unsupported`].
+    fn delete_user_sessions(
+        &self,
+        user: &str,
+        except: Option<&SessionId>,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        let _ = (user, except);
+        std::future::ready(Err(StoreError::from_kind(StoreErrorKind::Unsupported)))
+    }
 }
 
 /// The object-safe twin of [`Store`], so that a manager can hold `Arc<dyn DynStore>`.
@@ -104,6 +125,18 @@ pub trait DynStore: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<(), StoreError>>;
     /// See [`Store::delete`].
     fn delete<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// See [`Store::user_sessions`].
+    fn user_sessions<'a>(
+        &'a self,
+        user: &'a str,
+        now: OffsetDateTime,
+    ) -> BoxFuture<'a, Result<Vec<(SessionId, Record)>, StoreError>>;
+    /// See [`Store::delete_user_sessions`].
+    fn delete_user_sessions<'a>(
+        &'a self,
+        user: &'a str,
+        except: Option<&'a SessionId>,
+    ) -> BoxFuture<'a, Result<u64, StoreError>>;
 }
 
 impl<S: Store> DynStore for S {
@@ -138,6 +171,20 @@ impl<S: Store> DynStore for S {
     }
     fn delete<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(Store::delete(self, id))
+    }
+    fn user_sessions<'a>(
+        &'a self,
+        user: &'a str,
+        now: OffsetDateTime,
+    ) -> BoxFuture<'a, Result<Vec<(SessionId, Record)>, StoreError>> {
+        Box::pin(Store::user_sessions(self, user, now))
+    }
+    fn delete_user_sessions<'a>(
+        &'a self,
+        user: &'a str,
+        except: Option<&'a SessionId>,
+    ) -> BoxFuture<'a, Result<u64, StoreError>> {
+        Box::pin(Store::delete_user_sessions(self, user, except))
     }
 }
 
@@ -174,6 +221,20 @@ impl<S: Store> Store for Arc<S> {
     fn delete(&self, id: &SessionId) -> impl Future<Output = Result<(), StoreError>> + Send {
         S::delete(self, id)
     }
+    fn user_sessions(
+        &self,
+        user: &str,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Vec<(SessionId, Record)>, StoreError>> + Send {
+        S::user_sessions(self, user, now)
+    }
+    fn delete_user_sessions(
+        &self,
+        user: &str,
+        except: Option<&SessionId>,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        S::delete_user_sessions(self, user, except)
+    }
 }
 
 /// What kind of failure a store reported.
@@ -194,6 +255,8 @@ pub enum StoreErrorKind {
     Corrupt,
     /// The backend refused the operation (full, read-only, bad query, ...).
     Backend,
+    /// The store does not implement this operation (e.g. it keeps no user index).
+    Unsupported,
 }
 
 /// A store failure: a kind to act on and the backend's error as the source.
@@ -261,6 +324,7 @@ impl fmt::Display for StoreError {
             StoreErrorKind::NotFound => "session record not found",
             StoreErrorKind::Corrupt => "session store returned corrupt data",
             StoreErrorKind::Backend => "session store refused the operation",
+            StoreErrorKind::Unsupported => "the session store does not support this operation",
         };
         match &self.source {
             Some(source) => write!(f, "{what}: {source}"),

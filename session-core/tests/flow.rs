@@ -326,9 +326,22 @@ fn browser_session_choice_overrides_configured_max_age_and_is_resent() {
     assert_eq!(run(s.max_age()).unwrap(), Some(Duration::from_secs(3600)));
     run(s.set_max_age(None)).unwrap();
     assert_eq!(run(s.max_age()).unwrap(), None);
-    let set = run(m.finish(s, 200, NOW)).unwrap().into_set_cookie().unwrap();
-    assert!(!set.contains("Max-Age") && !set.contains("Expires"), "{set}");
+    let set = run(m.finish(s, 200, NOW))
+        .unwrap()
+        .into_set_cookie()
+        .unwrap();
+    assert!(
+        !set.contains("Max-Age") && !set.contains("Expires"),
+        "{set}"
+    );
     // Stored with the fallback lifetime (24 h), not the configured max-age.
-    let expires = store.records.lock().unwrap().values().next().unwrap().expires_at;
+    let expires = store
+        .records
+        .lock()
+        .unwrap()
+        .values()
+        .next()
+        .unwrap()
+        .expires_at;
     assert_eq!(expires, NOW + time::Duration::hours(24));
 }

@@ -58,8 +58,7 @@ impl Codec for MsgpackCodec {
         // payload overflow the stack of a thread with a small stack (found by fuzzing).
         let mut de = rmp_serde::Deserializer::from_read_ref(payload);
         de.set_max_depth(MAX_DEPTH);
-        let Wire(data, created, max_age) =
-            Wire::deserialize(&mut de).map_err(CodecError::new)?;
+        let Wire(data, created, max_age) = Wire::deserialize(&mut de).map_err(CodecError::new)?;
         Ok(SessionState {
             data,
             created_at: from_unix_millis(created),

@@ -10,6 +10,7 @@
 //! | `redis-cluster` | `RedisStore` with several seed URLs | Redis Cluster, same type |
 //! | `postgres` | `PostgresStore` | many processes, sessions next to your data |
 //! | `mysql` | `MySqlStore` | the same on MySQL or MariaDB |
+//! | (always) | [`CachedStore`] | a short-lived read cache in front of any of them |
 //! | `redis` | `ConnectRedisStore` | sharing sessions with express-session + connect-redis |
 //!
 //! `express` adds `ExpressCodec`, express-session's record format (with `ConnectRedisStore`,
@@ -26,6 +27,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod cache;
 #[cfg(feature = "msgpack")]
 mod codec;
 #[cfg(any(feature = "redis", feature = "_sql"))]
@@ -41,6 +43,7 @@ pub mod sql;
 
 #[cfg(feature = "redis")]
 pub use crate::redis::{ConnectRedisStore, RedisStore, RedisStoreBuilder};
+pub use cache::CachedStore;
 #[cfg(feature = "msgpack")]
 pub use codec::MsgpackCodec;
 #[cfg(feature = "express")]

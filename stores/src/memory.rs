@@ -1,6 +1,6 @@
 //! The in-process store: sharded maps with an expiry index per shard.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -40,6 +40,10 @@ struct Inner {
     shards: Box<[Mutex<Shard>]>,
     hasher: RandomState,
     per_shard_cap: Option<usize>,
+    /// User id → ids of that user's sessions. Entries of deleted or expired sessions are
+    /// pruned when the user's sessions are next listed; every id is checked against its
+    /// shard, so a stale entry is never reported. Locked after a shard lock, never before.
+    users: Mutex<HashMap<Box<str>, HashSet<Arc<str>>>>,
 }
 
 #[derive(Default)]
@@ -52,6 +56,7 @@ struct Entry {
     payload: Box<[u8]>,
     expires_ms: i64,
     version: u64,
+    user: Option<Box<str>>,
 }
 
 /// Configures a [`MemoryStore`].
@@ -85,6 +90,7 @@ impl MemoryStoreBuilder {
                 shards,
                 hasher: RandomState::new(),
                 per_shard_cap: self.capacity.map(|c| c.div_ceil(self.shards).max(1)),
+                users: Mutex::default(),
             }),
         }
     }
@@ -119,10 +125,24 @@ impl MemoryStore {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    fn users(&self) -> MutexGuard<'_, HashMap<Box<str>, HashSet<Arc<str>>>> {
+        self.inner.users.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn index_user(&self, id: &Arc<str>, user: Option<&str>) {
+        if let Some(user) = user {
+            self.users()
+                .entry(user.into())
+                .or_default()
+                .insert(id.clone());
+        }
+    }
+
     /// Removes every session expired at `now`; returns how many.
     pub fn sweep(&self, now: OffsetDateTime) -> usize {
         let now = unix_millis(now);
         let mut removed = 0;
+        let mut unindexed = Vec::new();
         for shard in self.inner.shards.iter() {
             let mut shard = shard.lock().unwrap_or_else(|p| p.into_inner());
             while let Some((expires, _)) = shard.by_expiry.first() {
@@ -130,10 +150,16 @@ impl MemoryStore {
                     break;
                 }
                 if let Some((_, id)) = shard.by_expiry.pop_first() {
-                    shard.sessions.remove(&id);
+                    if let Some(user) = shard.sessions.remove(&id).and_then(|e| e.user) {
+                        unindexed.push((user, id));
+                    }
                     removed += 1;
                 }
             }
+        }
+        // Keeps the user index from growing with users who never list their sessions.
+        for (user, id) in unindexed {
+            self.prune(&user, &[id]);
         }
         removed
     }
@@ -183,6 +209,7 @@ impl Shard {
                 payload: record.payload.clone().into_boxed_slice(),
                 expires_ms,
                 version: record.version,
+                user: record.user.as_deref().map(Box::from),
             },
         );
     }
@@ -223,6 +250,7 @@ impl Store for MemoryStore {
                 session_core::from_unix_millis(e.expires_ms),
                 e.version,
             )
+            .with_user(e.user.as_deref().map(str::to_owned))
         }))
     }
 
@@ -239,7 +267,9 @@ impl Store for MemoryStore {
                 shard.sessions.remove(&victim);
             }
         }
-        shard.insert(Arc::from(id.as_str()), record);
+        let key: Arc<str> = Arc::from(id.as_str());
+        shard.insert(key.clone(), record);
+        self.index_user(&key, record.user.as_deref());
         Ok(())
     }
 
@@ -257,7 +287,8 @@ impl Store for MemoryStore {
             return Err(StoreError::conflict());
         }
         if let Some((key, _)) = shard.remove(id.as_str()) {
-            shard.insert(key, record);
+            shard.insert(key.clone(), record);
+            self.index_user(&key, record.user.as_deref());
         }
         Ok(())
     }
@@ -271,5 +302,89 @@ impl Store for MemoryStore {
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
         self.shard(id.as_str()).remove(id.as_str());
         Ok(())
+    }
+
+    async fn user_sessions(
+        &self,
+        user: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<(SessionId, Record)>, StoreError> {
+        let ids: Vec<Arc<str>> = match self.users().get(user) {
+            Some(ids) => ids.iter().cloned().collect(),
+            None => return Ok(Vec::new()),
+        };
+        let now_ms = unix_millis(now);
+        let mut found = Vec::new();
+        let mut stale = Vec::new();
+        for key in ids {
+            let shard = self.shard(&key);
+            match shard.sessions.get(&*key) {
+                Some(e) if e.user.as_deref() == Some(user) => {
+                    if e.expires_ms > now_ms {
+                        if let Some(id) = SessionId::parse(&key) {
+                            let record = Record::new(
+                                e.payload.to_vec(),
+                                session_core::from_unix_millis(e.expires_ms),
+                                e.version,
+                            )
+                            .with_user(Some(user.to_owned()));
+                            found.push((id, record));
+                        }
+                    }
+                }
+                // Gone, or rebound to another user (or none) by a later save.
+                _ => stale.push(key),
+            }
+        }
+        self.prune(user, &stale);
+        Ok(found)
+    }
+
+    async fn delete_user_sessions(
+        &self,
+        user: &str,
+        except: Option<&SessionId>,
+    ) -> Result<u64, StoreError> {
+        let ids: Vec<Arc<str>> = match self.users().get(user) {
+            Some(ids) => ids.iter().cloned().collect(),
+            None => return Ok(0),
+        };
+        let mut deleted = 0;
+        let mut gone = Vec::new();
+        for key in ids {
+            if except.is_some_and(|keep| keep.as_str() == &*key) {
+                continue;
+            }
+            let mut shard = self.shard(&key);
+            if shard
+                .sessions
+                .get(&*key)
+                .is_some_and(|e| e.user.as_deref() == Some(user))
+            {
+                shard.remove(&key);
+                deleted += 1;
+            }
+            gone.push(key);
+        }
+        self.prune(user, &gone);
+        Ok(deleted)
+    }
+}
+
+impl MemoryStore {
+    /// Drops `ids` from `user`'s index entry, and the entry once empty.
+    fn prune(&self, user: &str, ids: &[Arc<str>]) {
+        if ids.is_empty() {
+            return;
+        }
+        let mut users = self.users();
+        if let Some(set) = users.get_mut(user) {
+            for id in ids {
+                set.remove(id);
+            }
+            if set.is_empty() {
+                users.remove(user);
+            }
+        }
     }
 }

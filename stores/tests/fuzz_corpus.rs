@@ -8,8 +8,11 @@ use session_core::{fuzzing, Config};
 use session_stores::{ExpressCodec, MsgpackCodec};
 
 fn corpus(target: &str) -> Vec<Vec<u8>> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus").join(target);
-    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("corpus {}: {e}", dir.display()));
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/corpus")
+        .join(target);
+    let entries =
+        std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("corpus {}: {e}", dir.display()));
     let inputs: Vec<Vec<u8>> = entries
         .map(|e| std::fs::read(e.expect("entry").path()).expect("readable corpus file"))
         .collect();

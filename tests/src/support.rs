@@ -132,4 +132,20 @@ impl<S: Store + Clone> Store for Instrumented<S> {
         self.enter()?;
         self.inner.delete(id).await
     }
+    async fn user_sessions(
+        &self,
+        user: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<(SessionId, Record)>, StoreError> {
+        self.enter()?;
+        self.inner.user_sessions(user, now).await
+    }
+    async fn delete_user_sessions(
+        &self,
+        user: &str,
+        except: Option<&SessionId>,
+    ) -> Result<u64, StoreError> {
+        self.enter()?;
+        self.inner.delete_user_sessions(user, except).await
+    }
 }

@@ -224,6 +224,20 @@ impl ConfigBuilder {
         self.config.conflict_policy = policy;
         self
     }
+    /// How many times a conflicting save reloads, merges and tries again before it gives up
+    /// with a conflict. Default 3; raise it for sessions that many concurrent requests write.
+    ///
+    /// ```
+    /// let config = session_core::Config::builder()
+    ///     .secret("0123456789abcdef0123456789abcdef")
+    ///     .conflict_retries(20)
+    ///     .build()
+    ///     .unwrap();
+    /// ```
+    pub fn conflict_retries(mut self, retries: u32) -> Self {
+        self.config.conflict_retries = retries;
+        self
+    }
     /// HTTP status adapters send for a conflict. Default 409.
     pub fn conflict_status(mut self, status: u16) -> Self {
         self.config.conflict_status = status;

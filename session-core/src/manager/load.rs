@@ -133,6 +133,7 @@ impl SessionManager {
             state.data = loaded.data;
             state.created_at = loaded.created_at;
             state.max_age = loaded.max_age;
+            state.user = record.user;
             state.loaded_payload = record.payload;
         }
         Ok(())

@@ -5,12 +5,14 @@ mod load;
 mod output;
 mod stateless;
 mod stored;
+mod users;
 
 use std::sync::{Arc, Mutex};
 
 use time::OffsetDateTime;
 
 pub use output::Outcome;
+pub use users::UserSession;
 
 use crate::config::Config;
 use crate::decision::{self, Facts, Loaded};

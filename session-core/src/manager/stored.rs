@@ -74,7 +74,7 @@ impl SessionManager {
         version: u64,
     ) -> Result<Record, SessionError> {
         let payload = self.inner.codec.encode(&state.snapshot(), expires_at)?;
-        Ok(Record::new(payload, expires_at, version))
+        Ok(Record::new(payload, expires_at, version).with_user(state.user.clone()))
     }
 
     async fn create(
@@ -137,6 +137,10 @@ impl SessionManager {
                 return Err(SessionError::Conflict);
             };
             expected = fresh.version;
+            if !state.user_changed {
+                // Another request may have bound or unbound the user; this one did not.
+                state.user = fresh.user;
+            }
             if config.conflict_policy == ConflictPolicy::LastWriteWins {
                 continue;
             }

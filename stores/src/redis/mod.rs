@@ -5,6 +5,7 @@ mod connect_redis;
 mod error;
 mod record;
 mod scripts;
+mod users;
 
 use std::time::Duration;
 
@@ -25,6 +26,10 @@ use error::store_error;
 /// write and the new TTL, atomically), `delete` a `DEL`. The value is a 16-byte header
 /// (version, expiry) followed by the payload, so `load` honours `expires_at` against the
 /// `now` it is given even when the server's clock disagrees.
+///
+/// The user index ([`Store::user_sessions`]) keeps a set of ids per user under
+/// `prefix + "user:" + user`, written by the same script as the record (a record bound to a
+/// user is created by a script too); listing costs an `SMEMBERS` and an `MGET`.
 ///
 /// The connection reconnects by itself after the server comes back. Every operation gives
 /// up after the configured timeout (default 2 s) with [`StoreErrorKind::Timeout`]; a refused
@@ -237,12 +242,19 @@ impl Store for RedisStore {
     }
 
     async fn create(&self, id: &SessionId, record: &Record) -> Result<(), StoreError> {
+        if record.user.is_some() {
+            return match self.write(&scripts::CREATE, id, record, 0).await? {
+                1 => Ok(()),
+                _ => Err(StoreError::duplicate_id()),
+            };
+        }
         let mut conn = self.conn.clone();
         let expires = record::pexpireat_arg(unix_millis(record.expires_at));
+        let value = record::encode(record)?;
         let reply: Option<String> = within(self.timeout, async {
             redis::cmd("SET")
                 .arg(self.key(id))
-                .arg(record::encode(record))
+                .arg(value)
                 .arg("NX")
                 .arg("PXAT")
                 .arg(expires)
@@ -263,20 +275,10 @@ impl Store for RedisStore {
         record: &Record,
         expected_version: u64,
     ) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
-        let expires = record::pexpireat_arg(unix_millis(record.expires_at));
-        let outcome: i64 = within(self.timeout, async {
-            scripts::SAVE
-                .key(self.key(id))
-                .arg(&record::version_bytes(expected_version)[..])
-                .arg(record::encode(record))
-                .arg(expires)
-                .invoke_async(&mut conn)
-                .await
-                .map_err(store_error)
-        })
-        .await?;
-        match outcome {
+        match self
+            .write(&scripts::SAVE, id, record, expected_version)
+            .await?
+        {
             1 => Ok(()),
             0 => Err(StoreError::not_found()),
             _ => Err(StoreError::conflict()),
@@ -286,11 +288,16 @@ impl Store for RedisStore {
     async fn touch(&self, id: &SessionId, expires_at: OffsetDateTime) -> Result<(), StoreError> {
         let mut conn = self.conn.clone();
         let expires_ms = unix_millis(expires_at);
+        let mut invocation = scripts::TOUCH.key(self.key(id));
+        invocation
+            .arg(&record::expiry_bytes(expires_ms)[..])
+            .arg(record::pexpireat_arg(expires_ms));
+        if self.single_node() {
+            // Lets the script find the user's set and keep it alive as long as the record.
+            invocation.arg(&*self.prefix);
+        }
         within(self.timeout, async {
-            scripts::TOUCH
-                .key(self.key(id))
-                .arg(&record::expiry_bytes(expires_ms)[..])
-                .arg(record::pexpireat_arg(expires_ms))
+            invocation
                 .invoke_async::<i64>(&mut conn)
                 .await
                 .map_err(store_error)
@@ -310,5 +317,21 @@ impl Store for RedisStore {
         })
         .await?;
         Ok(())
+    }
+
+    async fn user_sessions(
+        &self,
+        user: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<(SessionId, Record)>, StoreError> {
+        self.list_user(user, now).await
+    }
+
+    async fn delete_user_sessions(
+        &self,
+        user: &str,
+        except: Option<&SessionId>,
+    ) -> Result<u64, StoreError> {
+        self.delete_user(user, except).await
     }
 }

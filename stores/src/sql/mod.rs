@@ -1,7 +1,8 @@
 //! Sessions in SQL databases through `sqlx`: PostgreSQL, MySQL/MariaDB and SQLite.
 //!
-//! Each store keeps one table, `http_sessions (id, payload, expires_at, version)`, with
-//! `expires_at` in Unix milliseconds and indexed. The crate ships the migrations that create
+//! Each store keeps one table, `http_sessions (id, payload, expires_at, version, user_id)`,
+//! with `expires_at` in Unix milliseconds and indexed, and `user_id` (the user index:
+//! `Record::user`, nullable) indexed. The crate ships the migrations that create
 //! it (`stores/migrations/<database>/`); call `migrate()` once at start-up to apply them.
 //! They are tracked in their own table, `_session_store_migrations`, so they never mix with
 //! your application's own `sqlx` migrations.
@@ -70,12 +71,16 @@ impl Default for Settings {
 
 /// The statements one dialect needs; binds are always in the order written in each comment.
 struct Queries {
-    /// id, now → (payload, expires_at, version)
+    /// id, now → (payload, expires_at, version, user_id)
     load: &'static str,
-    /// id, payload, expires_at, version
+    /// id, payload, expires_at, version, user_id
     insert: &'static str,
-    /// payload, expires_at, version, id, expected version
+    /// payload, expires_at, version, user_id, id, expected version
     update: &'static str,
+    /// user_id, now → (id, payload, expires_at, version)
+    user_sessions: &'static str,
+    /// user_id, id to keep (`''` for none: no id is empty)
+    delete_user: &'static str,
     /// id → (version)
     version_of: &'static str,
     /// expires_at, id
@@ -175,16 +180,20 @@ impl<S> SqlStoreBuilder<S> {
     }
 }
 
-/// The crate's migrations for one database, tracked in their own table.
-fn migrator(sql: &'static str) -> sqlx::migrate::Migrator {
-    let first = sqlx::migrate::Migration::new(
-        1,
-        Cow::Borrowed("create http_sessions"),
-        sqlx::migrate::MigrationType::Simple,
-        sqlx::SqlSafeStr::into_sql_str(sql),
-        false,
-    );
-    let mut migrator = sqlx::migrate::Migrator::with_migrations(vec![first]);
+/// The crate's migrations for one database (`0001_create_http_sessions.sql`,
+/// `0002_user_index.sql`), tracked in their own table.
+fn migrator(sql: [&'static str; 2]) -> sqlx::migrate::Migrator {
+    let names = ["create http_sessions", "user index"];
+    let migrations = (1..).zip(names).zip(sql).map(|((version, name), sql)| {
+        sqlx::migrate::Migration::new(
+            version,
+            Cow::Borrowed(name),
+            sqlx::migrate::MigrationType::Simple,
+            sqlx::SqlSafeStr::into_sql_str(sql),
+            false,
+        )
+    });
+    let mut migrator = sqlx::migrate::Migrator::with_migrations(migrations.collect());
     migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
     migrator
 }

@@ -7,11 +7,15 @@ use super::{error::store_error, Queries, Settings, SqlStoreBuilder};
 use crate::deadline::within;
 
 const QUERIES: Queries = Queries {
-    load: "SELECT payload, expires_at, version FROM http_sessions \
+    load: "SELECT payload, expires_at, version, user_id FROM http_sessions \
            WHERE id = ? AND expires_at > ?",
-    insert: "INSERT INTO http_sessions (id, payload, expires_at, version) VALUES (?, ?, ?, ?)",
-    update: "UPDATE http_sessions SET payload = ?, expires_at = ?, version = ? \
+    insert: "INSERT INTO http_sessions (id, payload, expires_at, version, user_id) \
+             VALUES (?, ?, ?, ?, ?)",
+    update: "UPDATE http_sessions SET payload = ?, expires_at = ?, version = ?, user_id = ? \
              WHERE id = ? AND version = ?",
+    user_sessions: "SELECT id, payload, expires_at, version FROM http_sessions \
+                    WHERE user_id = ? AND expires_at > ?",
+    delete_user: "DELETE FROM http_sessions WHERE user_id = ? AND id <> ?",
     version_of: "SELECT version FROM http_sessions WHERE id = ?",
     touch: "UPDATE http_sessions SET expires_at = ? WHERE id = ?",
     delete: "DELETE FROM http_sessions WHERE id = ?",
@@ -37,7 +41,10 @@ pub struct MySqlStore {
 
 super::store_impl::sql_store!(MySqlStore, MySqlPool, QUERIES);
 
-const MIGRATION: &str = include_str!("../../migrations/mysql/0001_create_http_sessions.sql");
+const MIGRATIONS: [&str; 2] = [
+    include_str!("../../migrations/mysql/0001_create_http_sessions.sql"),
+    include_str!("../../migrations/mysql/0002_user_index.sql"),
+];
 
 impl MySqlStore {
     async fn run_migrations(&self) -> Result<(), StoreError> {
@@ -59,7 +66,7 @@ impl MySqlStore {
                 "another process held the session migration lock too long",
             ));
         }
-        let mut migrator = super::migrator(MIGRATION);
+        let mut migrator = super::migrator(MIGRATIONS);
         migrator.set_locking(false);
         let result = migrator.run(&mut *conn).await.map_err(super::migrate_error);
         let released = sqlx::query("SELECT RELEASE_LOCK('session_stores_migrate')")

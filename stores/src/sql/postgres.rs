@@ -7,11 +7,15 @@ use super::{error::store_error, Queries, Settings, SqlStoreBuilder};
 use crate::deadline::within;
 
 const QUERIES: Queries = Queries {
-    load: "SELECT payload, expires_at, version FROM http_sessions \
+    load: "SELECT payload, expires_at, version, user_id FROM http_sessions \
            WHERE id = $1 AND expires_at > $2",
-    insert: "INSERT INTO http_sessions (id, payload, expires_at, version) VALUES ($1, $2, $3, $4)",
-    update: "UPDATE http_sessions SET payload = $1, expires_at = $2, version = $3 \
-             WHERE id = $4 AND version = $5",
+    insert: "INSERT INTO http_sessions (id, payload, expires_at, version, user_id) \
+             VALUES ($1, $2, $3, $4, $5)",
+    update: "UPDATE http_sessions SET payload = $1, expires_at = $2, version = $3, user_id = $4 \
+             WHERE id = $5 AND version = $6",
+    user_sessions: "SELECT id, payload, expires_at, version FROM http_sessions \
+                    WHERE user_id = $1 AND expires_at > $2",
+    delete_user: "DELETE FROM http_sessions WHERE user_id = $1 AND id <> $2",
     version_of: "SELECT version FROM http_sessions WHERE id = $1",
     touch: "UPDATE http_sessions SET expires_at = $1 WHERE id = $2",
     delete: "DELETE FROM http_sessions WHERE id = $1",
@@ -38,11 +42,14 @@ pub struct PostgresStore {
 
 super::store_impl::sql_store!(PostgresStore, PgPool, QUERIES);
 
-const MIGRATION: &str = include_str!("../../migrations/postgres/0001_create_http_sessions.sql");
+const MIGRATIONS: [&str; 2] = [
+    include_str!("../../migrations/postgres/0001_create_http_sessions.sql"),
+    include_str!("../../migrations/postgres/0002_user_index.sql"),
+];
 
 impl PostgresStore {
     async fn run_migrations(&self) -> Result<(), StoreError> {
-        super::migrator(MIGRATION)
+        super::migrator(MIGRATIONS)
             .run(&self.pool)
             .await
             .map_err(super::migrate_error)

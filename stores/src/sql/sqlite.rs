@@ -10,11 +10,15 @@ use super::{error::store_error, Queries, Settings, SqlStoreBuilder};
 use crate::deadline::within;
 
 const QUERIES: Queries = Queries {
-    load: "SELECT payload, expires_at, version FROM http_sessions \
+    load: "SELECT payload, expires_at, version, user_id FROM http_sessions \
            WHERE id = ? AND expires_at > ?",
-    insert: "INSERT INTO http_sessions (id, payload, expires_at, version) VALUES (?, ?, ?, ?)",
-    update: "UPDATE http_sessions SET payload = ?, expires_at = ?, version = ? \
+    insert: "INSERT INTO http_sessions (id, payload, expires_at, version, user_id) \
+             VALUES (?, ?, ?, ?, ?)",
+    update: "UPDATE http_sessions SET payload = ?, expires_at = ?, version = ?, user_id = ? \
              WHERE id = ? AND version = ?",
+    user_sessions: "SELECT id, payload, expires_at, version FROM http_sessions \
+                    WHERE user_id = ? AND expires_at > ?",
+    delete_user: "DELETE FROM http_sessions WHERE user_id = ? AND id <> ?",
     version_of: "SELECT version FROM http_sessions WHERE id = ?",
     touch: "UPDATE http_sessions SET expires_at = ? WHERE id = ?",
     delete: "DELETE FROM http_sessions WHERE id = ?",
@@ -41,11 +45,14 @@ pub struct SqliteStore {
 
 super::store_impl::sql_store!(SqliteStore, SqlitePool, QUERIES);
 
-const MIGRATION: &str = include_str!("../../migrations/sqlite/0001_create_http_sessions.sql");
+const MIGRATIONS: [&str; 2] = [
+    include_str!("../../migrations/sqlite/0001_create_http_sessions.sql"),
+    include_str!("../../migrations/sqlite/0002_user_index.sql"),
+];
 
 impl SqliteStore {
     async fn run_migrations(&self) -> Result<(), StoreError> {
-        super::migrator(MIGRATION)
+        super::migrator(MIGRATIONS)
             .run(&self.pool)
             .await
             .map_err(super::migrate_error)

@@ -75,7 +75,7 @@ macro_rules! sql_store {
                 now: time::OffsetDateTime,
             ) -> Result<Option<session_core::Record>, session_core::StoreError> {
                 let row = $crate::deadline::within(self.settings.timeout, async {
-                    sqlx::query_as::<_, (Vec<u8>, i64, i64)>($queries.load)
+                    sqlx::query_as::<_, (Vec<u8>, i64, i64, Option<String>)>($queries.load)
                         .bind(id.as_str())
                         .bind(session_core::unix_millis(now))
                         .fetch_optional(&self.pool)
@@ -83,14 +83,17 @@ macro_rules! sql_store {
                         .map_err($crate::sql::error::store_error)
                 })
                 .await?;
-                let Some((payload, expires_ms, version)) = row else {
+                let Some((payload, expires_ms, version, user)) = row else {
                     return Ok(None);
                 };
-                Ok(Some(session_core::Record::new(
-                    payload,
-                    session_core::from_unix_millis(expires_ms),
-                    $crate::sql::error::record_version(version)?,
-                )))
+                Ok(Some(
+                    session_core::Record::new(
+                        payload,
+                        session_core::from_unix_millis(expires_ms),
+                        $crate::sql::error::record_version(version)?,
+                    )
+                    .with_user(user),
+                ))
             }
 
             async fn create(
@@ -105,6 +108,7 @@ macro_rules! sql_store {
                         .bind(record.payload.as_slice())
                         .bind(session_core::unix_millis(record.expires_at))
                         .bind(version)
+                        .bind(record.user.as_deref())
                         .execute(&self.pool)
                         .await
                         .map_err($crate::sql::error::store_error)
@@ -126,6 +130,7 @@ macro_rules! sql_store {
                         .bind(record.payload.as_slice())
                         .bind(session_core::unix_millis(record.expires_at))
                         .bind(version)
+                        .bind(record.user.as_deref())
                         .bind(id.as_str())
                         .bind(expected)
                         .execute(&self.pool)
@@ -179,6 +184,58 @@ macro_rules! sql_store {
                 })
                 .await?;
                 Ok(())
+            }
+
+            async fn user_sessions(
+                &self,
+                user: &str,
+                now: time::OffsetDateTime,
+            ) -> Result<
+                Vec<(session_core::SessionId, session_core::Record)>,
+                session_core::StoreError,
+            > {
+                let rows = $crate::deadline::within(self.settings.timeout, async {
+                    sqlx::query_as::<_, (String, Vec<u8>, i64, i64)>($queries.user_sessions)
+                        .bind(user)
+                        .bind(session_core::unix_millis(now))
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err($crate::sql::error::store_error)
+                })
+                .await?;
+                let mut sessions = Vec::with_capacity(rows.len());
+                for (id, payload, expires_ms, version) in rows {
+                    // A row whose id is not a session id was not written by this store.
+                    let Some(id) = session_core::SessionId::parse(&id) else {
+                        continue;
+                    };
+                    let record = session_core::Record::new(
+                        payload,
+                        session_core::from_unix_millis(expires_ms),
+                        $crate::sql::error::record_version(version)?,
+                    )
+                    .with_user(Some(user.to_owned()));
+                    sessions.push((id, record));
+                }
+                Ok(sessions)
+            }
+
+            async fn delete_user_sessions(
+                &self,
+                user: &str,
+                except: Option<&session_core::SessionId>,
+            ) -> Result<u64, session_core::StoreError> {
+                let keep = except.map_or("", |id| id.as_str());
+                let done = $crate::deadline::within(self.settings.timeout, async {
+                    sqlx::query($queries.delete_user)
+                        .bind(user)
+                        .bind(keep)
+                        .execute(&self.pool)
+                        .await
+                        .map_err($crate::sql::error::store_error)
+                })
+                .await?;
+                Ok(done.rows_affected())
             }
         }
     };

@@ -47,6 +47,7 @@ mod env;
 mod outage;
 mod proxy;
 mod redis_server;
+mod user_cases;
 
 use session_core::Store;
 
@@ -55,6 +56,7 @@ pub use env::{in_ci, or_skip, test_url};
 pub use outage::{run_outage_case, run_stall_case, Outage};
 pub use proxy::TcpProxy;
 pub use redis_server::{RedisCluster, RedisServer};
+pub use user_cases::{run_user_index_suite, USER_INDEX_CASES};
 
 /// Runs every case of [`CASES`] against `store` and panics with the list of failures, each
 /// naming `store_name` and the case. Returns the number of cases that passed.

@@ -156,6 +156,22 @@ impl State {
         }
     }
 
+    /// Runs `f` on the session as a codec sees it, lending the data instead of copying it
+    /// (a save would otherwise clone the whole map).
+    pub(crate) fn with_snapshot<R>(
+        &mut self,
+        f: impl FnOnce(&crate::record::SessionState) -> R,
+    ) -> R {
+        let snapshot = crate::record::SessionState {
+            data: std::mem::take(&mut self.data),
+            created_at: self.created_at,
+            max_age: self.max_age,
+        };
+        let result = f(&snapshot);
+        self.data = snapshot.data;
+        result
+    }
+
     fn note(list: &mut Vec<String>, key: &str) {
         if !list.iter().any(|k| k == key) {
             list.push(key.to_owned());

@@ -52,6 +52,9 @@ struct Shard {
     by_expiry: BTreeSet<(i64, Arc<str>)>,
 }
 
+/// Expired sessions removed per lock acquisition while sweeping.
+const SWEEP_BATCH: usize = 256;
+
 struct Entry {
     payload: Box<[u8]>,
     expires_ms: i64,
@@ -144,16 +147,30 @@ impl MemoryStore {
         let mut removed = 0;
         let mut unindexed = Vec::new();
         for shard in self.inner.shards.iter() {
-            let mut shard = shard.lock().unwrap_or_else(|p| p.into_inner());
-            while let Some((expires, _)) = shard.by_expiry.first() {
-                if *expires > now {
-                    break;
-                }
-                if let Some((_, id)) = shard.by_expiry.pop_first() {
-                    if let Some(user) = shard.sessions.remove(&id).and_then(|e| e.user) {
-                        unindexed.push((user, id));
+            // The lock is released every SWEEP_BATCH removals so that requests for this
+            // shard wait for one batch, not for the whole sweep.
+            let mut done = false;
+            while !done {
+                let mut shard = shard.lock().unwrap_or_else(|p| p.into_inner());
+                done = true;
+                for _ in 0..SWEEP_BATCH {
+                    match shard.by_expiry.first() {
+                        Some((expires, _)) if *expires <= now => {}
+                        _ => break,
                     }
-                    removed += 1;
+                    if let Some((_, id)) = shard.by_expiry.pop_first() {
+                        if let Some(user) = shard.sessions.remove(&id).and_then(|e| e.user) {
+                            unindexed.push((user, id));
+                        }
+                        removed += 1;
+                    }
+                }
+                if shard
+                    .by_expiry
+                    .first()
+                    .is_some_and(|(expires, _)| *expires <= now)
+                {
+                    done = false;
                 }
             }
         }
@@ -286,8 +303,21 @@ impl Store for MemoryStore {
         if entry.version != expected_version {
             return Err(StoreError::conflict());
         }
-        if let Some((key, _)) = shard.remove(id.as_str()) {
-            shard.insert(key.clone(), record);
+        // In place: the expiry index moves only when the expiry did.
+        let expires_ms = unix_millis(record.expires_at);
+        shard.set_expiry(id.as_str(), expires_ms);
+        let Some((key, entry)) = shard.sessions.get_key_value(id.as_str()) else {
+            return Err(StoreError::not_found());
+        };
+        let key = key.clone();
+        let user_changed = entry.user.as_deref() != record.user.as_deref();
+        if let Some(entry) = shard.sessions.get_mut(id.as_str()) {
+            entry.payload = record.payload.as_slice().into();
+            entry.version = record.version;
+            entry.user = record.user.as_deref().map(Box::from);
+        }
+        drop(shard);
+        if user_changed {
             self.index_user(&key, record.user.as_deref());
         }
         Ok(())

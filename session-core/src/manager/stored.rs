@@ -69,11 +69,12 @@ impl SessionManager {
 
     fn encode(
         &self,
-        state: &State,
+        state: &mut State,
         expires_at: OffsetDateTime,
         version: u64,
     ) -> Result<Record, SessionError> {
-        let payload = self.inner.codec.encode(&state.snapshot(), expires_at)?;
+        let payload =
+            state.with_snapshot(|snapshot| self.inner.codec.encode(snapshot, expires_at))?;
         Ok(Record::new(payload, expires_at, version).with_user(state.user.clone()))
     }
 

@@ -11,4 +11,4 @@ export SESSION_TEST_REDIS_URL="${SESSION_TEST_REDIS_URL:-redis://127.0.0.1:6379}
 export SESSION_TEST_POSTGRES_URL="${SESSION_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 export SESSION_TEST_MYSQL_URL="${SESSION_TEST_MYSQL_URL:-mysql://root@127.0.0.1:3306/test}"
 
-cargo test --workspace
+cargo test --workspace --no-fail-fast

@@ -75,7 +75,8 @@ pub use error::SessionError;
 pub use id::{RandomnessUnavailable, SessionId};
 pub use manager::{Outcome, SessionManager, UserSession};
 pub use record::{
-    from_unix_millis, unix_millis, Codec, CodecError, JsonCodec, Record, SessionState,
+    duration_millis, from_unix_millis, unix_millis, Codec, CodecError, JsonCodec, Record,
+    SessionState,
 };
 #[cfg(feature = "http")]
 pub use request::HttpRequest;

@@ -162,9 +162,7 @@ impl Codec for JsonCodec {
         serde_json::to_vec(&WireRef {
             d: &state.data,
             c: unix_millis(state.created_at),
-            m: state
-                .max_age
-                .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+            m: state.max_age.map(duration_millis),
         })
         .map_err(CodecError::new)
     }
@@ -189,6 +187,16 @@ impl Codec for JsonCodec {
 /// ```
 pub fn unix_millis(at: OffsetDateTime) -> i64 {
     i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// A duration in whole milliseconds, the unit codecs keep lifetimes in; saturates at
+/// `u64::MAX`.
+///
+/// ```
+/// assert_eq!(session_core::duration_millis(std::time::Duration::from_secs(2)), 2000);
+/// ```
+pub fn duration_millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// The inverse of [`unix_millis`]; out-of-range values saturate to the Unix epoch.

@@ -42,9 +42,7 @@ impl Codec for MsgpackCodec {
         state: &SessionState,
         _expires_at: OffsetDateTime,
     ) -> Result<Vec<u8>, CodecError> {
-        let max_age = state
-            .max_age
-            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let max_age = state.max_age.map(session_core::duration_millis);
         rmp_serde::to_vec(&WireRef(
             &state.data,
             unix_millis(state.created_at),

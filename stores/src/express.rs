@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 use session_core::{
-    from_unix_millis, unix_millis, Codec, CodecError, Config, SameSite, Secure, SessionState,
+    duration_millis, from_unix_millis, unix_millis, Codec, CodecError, Config, SameSite, Secure,
+    SessionState,
 };
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -72,10 +73,6 @@ impl ExpressCodec {
     }
 }
 
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
-
 /// JavaScript's `Date.prototype.toISOString`: `2030-01-01T00:00:00.000Z`.
 fn iso(at: OffsetDateTime) -> String {
     format!(
@@ -98,7 +95,7 @@ impl Codec for ExpressCodec {
     ) -> Result<Vec<u8>, CodecError> {
         let max_age = state.max_age.or(self.max_age);
         let mut cookie = Map::new();
-        cookie.insert("originalMaxAge".into(), max_age.map(millis).into());
+        cookie.insert("originalMaxAge".into(), max_age.map(duration_millis).into());
         let expires = max_age.map(|_| iso(expires_at.to_offset(time::UtcOffset::UTC)));
         cookie.insert("expires".into(), expires.into());
         cookie.insert("secure".into(), self.secure.into());
@@ -123,7 +120,7 @@ impl Codec for ExpressCodec {
         let mut ours = Map::new();
         ours.insert("c".into(), unix_millis(state.created_at).into());
         if let Some(max_age) = state.max_age {
-            ours.insert("m".into(), millis(max_age).into());
+            ours.insert("m".into(), duration_millis(max_age).into());
         }
         record.insert(OURS.into(), ours.into());
         serde_json::to_vec(&record).map_err(CodecError::new)

@@ -54,10 +54,7 @@ impl Payload {
             j: claims.id.as_str().to_owned(),
             d: claims.state.data.clone(),
             c: unix_millis(claims.state.created_at),
-            m: claims
-                .state
-                .max_age
-                .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+            m: claims.state.max_age.map(crate::record::duration_millis),
             e: unix_millis(claims.expires_at),
             i: unix_millis(claims.issued_at),
         }

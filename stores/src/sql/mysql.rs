@@ -39,7 +39,7 @@ pub struct MySqlStore {
     settings: Settings,
 }
 
-super::store_impl::sql_store!(MySqlStore, MySqlPool, QUERIES);
+super::store_impl::sql_store!(MySqlStore, MySqlPool, QUERIES, "mysql://127.0.0.1/app");
 
 const MIGRATIONS: [&str; 2] = [
     include_str!("../../migrations/mysql/0001_create_http_sessions.sql"),
@@ -74,40 +74,6 @@ impl MySqlStore {
             .await
             .map_err(store_error);
         result.and(released.map(drop))
-    }
-
-    /// A builder for a store on `url` (`mysql://user:password@host/database`).
-    ///
-    /// ```
-    /// let builder = session_stores::MySqlStore::builder("mysql://127.0.0.1/app");
-    /// ```
-    pub fn builder(url: &str) -> SqlStoreBuilder<Self> {
-        SqlStoreBuilder::new(url)
-    }
-
-    /// Connects with the defaults (timeout 2 s, 10 connections).
-    ///
-    /// ```no_run
-    /// # async fn run() -> Result<(), session_core::StoreError> {
-    /// let store = session_stores::MySqlStore::connect("mysql://127.0.0.1/app").await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        Self::builder(url).connect().await
-    }
-
-    /// A store on a pool you already have, with the default timeout and cleanup batch.
-    ///
-    /// ```no_run
-    /// # fn run(pool: sqlx::MySqlPool) {
-    /// let store = session_stores::MySqlStore::from_pool(pool);
-    /// # }
-    /// ```
-    pub fn from_pool(pool: MySqlPool) -> Self {
-        Self {
-            pool,
-            settings: Settings::default(),
-        }
     }
 }
 

@@ -40,7 +40,7 @@ pub struct PostgresStore {
     settings: Settings,
 }
 
-super::store_impl::sql_store!(PostgresStore, PgPool, QUERIES);
+super::store_impl::sql_store!(PostgresStore, PgPool, QUERIES, "postgres://127.0.0.1/app");
 
 const MIGRATIONS: [&str; 2] = [
     include_str!("../../migrations/postgres/0001_create_http_sessions.sql"),
@@ -53,40 +53,6 @@ impl PostgresStore {
             .run(&self.pool)
             .await
             .map_err(super::migrate_error)
-    }
-
-    /// A builder for a store on `url` (`postgres://user:password@host/database`).
-    ///
-    /// ```
-    /// let builder = session_stores::PostgresStore::builder("postgres://127.0.0.1/app");
-    /// ```
-    pub fn builder(url: &str) -> SqlStoreBuilder<Self> {
-        SqlStoreBuilder::new(url)
-    }
-
-    /// Connects with the defaults (timeout 2 s, 10 connections).
-    ///
-    /// ```no_run
-    /// # async fn run() -> Result<(), session_core::StoreError> {
-    /// let store = session_stores::PostgresStore::connect("postgres://127.0.0.1/app").await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        Self::builder(url).connect().await
-    }
-
-    /// A store on a pool you already have, with the default timeout and cleanup batch.
-    ///
-    /// ```no_run
-    /// # fn run(pool: sqlx::PgPool) {
-    /// let store = session_stores::PostgresStore::from_pool(pool);
-    /// # }
-    /// ```
-    pub fn from_pool(pool: PgPool) -> Self {
-        Self {
-            pool,
-            settings: Settings::default(),
-        }
     }
 }
 

@@ -43,7 +43,7 @@ pub struct SqliteStore {
     settings: Settings,
 }
 
-super::store_impl::sql_store!(SqliteStore, SqlitePool, QUERIES);
+super::store_impl::sql_store!(SqliteStore, SqlitePool, QUERIES, "sqlite://sessions.db");
 
 const MIGRATIONS: [&str; 2] = [
     include_str!("../../migrations/sqlite/0001_create_http_sessions.sql"),
@@ -56,40 +56,6 @@ impl SqliteStore {
             .run(&self.pool)
             .await
             .map_err(super::migrate_error)
-    }
-
-    /// A builder for a store on `url` (`sqlite://path/to/file.db`).
-    ///
-    /// ```
-    /// let builder = session_stores::SqliteStore::builder("sqlite://sessions.db");
-    /// ```
-    pub fn builder(url: &str) -> SqlStoreBuilder<Self> {
-        SqlStoreBuilder::new(url)
-    }
-
-    /// Connects with the defaults (timeout 2 s, 10 connections).
-    ///
-    /// ```no_run
-    /// # async fn run() -> Result<(), session_core::StoreError> {
-    /// let store = session_stores::SqliteStore::connect("sqlite://sessions.db").await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        Self::builder(url).connect().await
-    }
-
-    /// A store on a pool you already have, with the default timeout and cleanup batch.
-    ///
-    /// ```no_run
-    /// # fn run(pool: sqlx::SqlitePool) {
-    /// let store = session_stores::SqliteStore::from_pool(pool);
-    /// # }
-    /// ```
-    pub fn from_pool(pool: SqlitePool) -> Self {
-        Self {
-            pool,
-            settings: Settings::default(),
-        }
     }
 }
 

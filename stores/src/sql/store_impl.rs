@@ -1,10 +1,41 @@
 //! The `Store` implementation every SQL dialect shares; only the statements differ.
 
-/// Implements `Store`, `migrate`, `delete_expired` and `pool` for a SQL store type that has
-/// `pool: sqlx::Pool<_>` and `settings: Settings` fields.
+/// Implements `Store`, `builder`, `connect`, `from_pool`, `migrate`, `delete_expired` and
+/// `pool` for a SQL store type that has `pool: sqlx::Pool<_>` and `settings: Settings`
+/// fields. `$url` is an example URL for the docs.
 macro_rules! sql_store {
-    ($store:ident, $pool:ty, $queries:expr) => {
+    ($store:ident, $pool:ident, $queries:expr, $url:literal) => {
         impl $store {
+            /// A builder for a store on `url`.
+            #[doc = concat!(
+                "\n```\nlet builder = session_stores::", stringify!($store), "::builder(\"", $url, "\");\n```"
+            )]
+            pub fn builder(url: &str) -> $crate::sql::SqlStoreBuilder<Self> {
+                $crate::sql::SqlStoreBuilder::new(url)
+            }
+
+            /// Connects with the defaults (timeout 2 s, 10 connections).
+            #[doc = concat!(
+                "\n```no_run\n# async fn run() -> Result<(), session_core::StoreError> {\n",
+                "let store = session_stores::", stringify!($store), "::connect(\"", $url, "\").await?;\n",
+                "# Ok(()) }\n```"
+            )]
+            pub async fn connect(url: &str) -> Result<Self, session_core::StoreError> {
+                Self::builder(url).connect().await
+            }
+
+            /// A store on a pool you already have, with the default timeout and cleanup batch.
+            #[doc = concat!(
+                "\n```no_run\n# fn run(pool: sqlx::", stringify!($pool), ") {\n",
+                "let store = session_stores::", stringify!($store), "::from_pool(pool);\n# }\n```"
+            )]
+            pub fn from_pool(pool: $pool) -> Self {
+                Self {
+                    pool,
+                    settings: $crate::sql::Settings::default(),
+                }
+            }
+
             /// Creates the sessions table and its expiry index if they are missing (the
             /// migrations shipped in `stores/migrations/`). Safe to call on every start-up
             /// and from several processes at once.

@@ -72,7 +72,7 @@ pub use config::{
 pub use cookie_header::cookie_values;
 pub use encoding::{decode_uri_component, encode_uri_component_into};
 pub use error::SessionError;
-pub use id::{RandomnessUnavailable, SessionId};
+pub use id::{RandomnessUnavailable, SessionId, ID_BYTES};
 pub use manager::{Outcome, SessionManager, UserSession};
 pub use record::{
     duration_millis, from_unix_millis, unix_millis, Codec, CodecError, JsonCodec, Record,

@@ -166,7 +166,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bytes = ALLOCATED.load(Ordering::Relaxed) - bytes_before;
     let rss_delta = rss().saturating_sub(rss_before);
     let n = sessions.max(1) as f64;
-    println!("memory store, {sessions} sessions of {PAYLOAD_BYTES} bytes (64 shards)");
+    println!(
+        "memory store, {sessions} sessions of {PAYLOAD_BYTES} bytes (256 shards, the default)"
+    );
     println!("  filled in {:.2} s", fill.as_secs_f64());
     println!(
         "  allocated {:.1} MiB = {:.1} bytes/session = payload {PAYLOAD_BYTES} + {:.1} overhead (counting allocator)",

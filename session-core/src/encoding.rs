@@ -5,26 +5,47 @@
 //! exactly is what lets a Rust service and a Node service read each other's cookies.
 
 /// Characters `encodeURIComponent` leaves alone: `A-Z a-z 0-9 - _ . ! ~ * ' ( )`.
-fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
-        )
-}
+/// A table, because this runs over every byte of every cookie a response sets.
+const UNRESERVED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
+            );
+        b += 1;
+    }
+    table
+};
 
 /// Appends `text` percent-encoded as `encodeURIComponent` would (upper-case hex).
 pub fn encode_uri_component_into(text: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in text.as_bytes() {
-        if is_unreserved(b) {
-            out.push(b as char);
-        } else {
-            out.push('%');
-            out.push(HEX[usize::from(b >> 4)] as char);
-            out.push(HEX[usize::from(b & 0xf)] as char);
+    let bytes = text.as_bytes();
+    out.reserve(bytes.len() + 8);
+    // Runs of unreserved characters are copied whole: a signed id has only three bytes to
+    // escape in some 80.
+    let mut run = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if UNRESERVED[usize::from(b)] {
+            continue;
         }
+        // A non-empty run starts just after an escaped byte, so at an ASCII character, and
+        // ends before `i`, which is not a continuation byte (those follow an escaped lead
+        // byte directly, leaving the run empty): both ends are character boundaries.
+        if run < i {
+            out.push_str(&text[run..i]);
+        }
+        out.push('%');
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 0xf)] as char);
+        run = i + 1;
     }
+    // Every byte of a multi-byte character is escaped, so `run` is at a character boundary.
+    out.push_str(&text[run..]);
 }
 
 /// `decodeURIComponent`: `None` where JavaScript would throw a `URIError` (a `%` not followed
@@ -32,18 +53,15 @@ pub fn encode_uri_component_into(text: &str, out: &mut String) {
 pub fn decode_uri_component(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hi = hex_value(*bytes.get(i + 1)?)?;
-            let lo = hex_value(*bytes.get(i + 2)?)?;
-            out.push(hi << 4 | lo);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    let mut rest = bytes;
+    while let Some(at) = rest.iter().position(|&b| b == b'%') {
+        out.extend_from_slice(&rest[..at]);
+        let hi = hex_value(*rest.get(at + 1)?)?;
+        let lo = hex_value(*rest.get(at + 2)?)?;
+        out.push(hi << 4 | lo);
+        rest = &rest[at + 3..];
     }
+    out.extend_from_slice(rest);
     String::from_utf8(out).ok()
 }
 
@@ -70,5 +88,25 @@ mod tests {
         assert_eq!(decode_uri_component("%ZZ"), None);
         assert_eq!(decode_uri_component("%4"), None);
         assert_eq!(decode_uri_component("%FF"), None);
+    }
+
+    #[test]
+    fn multi_byte_characters_at_every_position() {
+        for text in ["é", "éa", "aé", "aéb", "€€", "a€/€b", "😀x😀", "%"] {
+            let mut s = String::new();
+            encode_uri_component_into(text, &mut s);
+            let expected: String = text
+                .bytes()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() {
+                        (b as char).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
+                .collect();
+            assert_eq!(s, expected);
+            assert_eq!(decode_uri_component(&s).as_deref(), Some(text));
+        }
     }
 }

@@ -262,20 +262,20 @@ impl Store for MemoryStore {
         let slot = slot_of(record)?;
         let mut unindexed = Vec::new();
         let mut shard = self.shard(&key);
-        if shard.get(&key).is_some() {
-            return Err(StoreError::duplicate_id());
-        }
         if let Some(cap) = self.inner.per_shard_cap {
-            if shard.len() >= cap {
+            if shard.len() >= cap && shard.get(&key).is_none() {
                 // A 32nd of the shard at once, so that a full store pays for one scan per
                 // cap/32 creates rather than one per create.
                 let count = shard.len() + 1 - cap + cap / 32;
                 shard.evict(count, &mut unindexed);
             }
         }
-        shard.insert(&key, slot);
+        let inserted = shard.insert_new(&key, slot);
         drop(shard);
         self.unindex(unindexed);
+        if !inserted {
+            return Err(StoreError::duplicate_id());
+        }
         self.index_user(id.as_str(), record.user.as_deref());
         Ok(())
     }

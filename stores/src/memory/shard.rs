@@ -205,11 +205,25 @@ impl Shard {
         }
     }
 
-    pub(super) fn insert(&mut self, key: &Key<'_>, slot: Slot) {
+    /// Inserts unless the id is taken (one probe: this is every new session's path).
+    pub(super) fn insert_new(&mut self, key: &Key<'_>, slot: Slot) -> bool {
+        use std::collections::hash_map::Entry;
         match key {
-            Key::Packed(k) => self.packed.insert(*k, slot),
-            Key::Text(t) => self.text.insert((*t).into(), slot),
-        };
+            Key::Packed(k) => match self.packed.entry(*k) {
+                Entry::Occupied(_) => false,
+                Entry::Vacant(place) => {
+                    place.insert(slot);
+                    true
+                }
+            },
+            Key::Text(t) => match self.text.get(*t) {
+                Some(_) => false,
+                None => {
+                    self.text.insert((*t).into(), slot);
+                    true
+                }
+            },
+        }
     }
 
     pub(super) fn remove(&mut self, key: &Key<'_>) -> Option<Slot> {

@@ -74,7 +74,7 @@ fn ours_config() -> Result<Config, BenchError> {
         .map_err(|e| BenchError::Store(e.to_string()))
 }
 
-/// Our manager with the memory store (64 shards, the default).
+/// Our manager with the memory store (256 shards, the default).
 fn ours_memory() -> Result<SessionManager, BenchError> {
     Ok(SessionManager::new(ours_config()?, MemoryStore::new()))
 }

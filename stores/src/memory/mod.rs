@@ -115,15 +115,11 @@ impl MemoryStore {
         };
         // The map uses the hash's low bits for its buckets; the shard takes higher ones.
         let index = (hash >> 40) as usize & (self.inner.shards.len() - 1);
-        // The maps hold plain data; a panic elsewhere cannot leave them half-updated in a way
-        // that matters more than refusing service would.
-        self.inner.shards[index]
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.inner.shards[index])
     }
 
     fn users(&self) -> MutexGuard<'_, HashMap<Box<str>, HashSet<String>>> {
-        self.inner.users.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.inner.users)
     }
 
     fn index_user(&self, id: &str, user: Option<&str>) {
@@ -144,7 +140,7 @@ impl MemoryStore {
         let mut removed = 0;
         let mut unindexed = Vec::new();
         for shard in self.inner.shards.iter() {
-            let mut shard = shard.lock().unwrap_or_else(|p| p.into_inner());
+            let mut shard = lock(shard);
             removed += shard.remove_where(|slot| slot.expires_ms <= now, &mut unindexed);
         }
         self.unindex(unindexed);
@@ -160,11 +156,7 @@ impl MemoryStore {
 
     /// Number of sessions held, expired or not.
     pub fn len(&self) -> usize {
-        self.inner
-            .shards
-            .iter()
-            .map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).len())
-            .sum()
+        self.inner.shards.iter().map(|s| lock(s).len()).sum()
     }
 
     /// Whether the store holds no session.
@@ -214,6 +206,14 @@ impl MemoryStore {
             .map(|ids| ids.iter().cloned().collect())
             .unwrap_or_default()
     }
+}
+
+/// Locks past a poisoned lock: the maps hold plain data, so a panic elsewhere cannot leave
+/// them half-updated in a way that matters more than refusing service would.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn record_of(slot: &Slot) -> Record {
@@ -294,14 +294,14 @@ impl Store for MemoryStore {
         if slot.version() != expected_version {
             return Err(StoreError::conflict());
         }
-        let user_changed = slot.user() != record.user.as_deref();
-        slot.replace(
-            &record.payload,
-            unix_millis(record.expires_at),
-            record.version,
-            record.user.as_deref(),
-        )
-        .map_err(too_long)?;
+        let user_changed = slot
+            .replace(
+                &record.payload,
+                unix_millis(record.expires_at),
+                record.version,
+                record.user.as_deref(),
+            )
+            .map_err(too_long)?;
         drop(shard);
         if user_changed {
             self.index_user(id.as_str(), record.user.as_deref());

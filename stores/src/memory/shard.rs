@@ -149,14 +149,15 @@ impl Slot {
     }
 
     /// Replaces the contents, reusing the heap block when the size is unchanged (a counter
-    /// that keeps its number of digits, the common case of a save).
+    /// that keeps its number of digits, the common case of a save). Returns whether the user
+    /// changed, which the user index must then learn.
     pub(super) fn replace(
         &mut self,
         payload: &[u8],
         expires_ms: i64,
         version: u64,
         user: Option<&str>,
-    ) -> Result<(), UserTooLong> {
+    ) -> Result<bool, UserTooLong> {
         let same_user = self.user() == user;
         if same_user && self.data.len() == VERSION_BYTES + self.user_len() + payload.len() {
             let start = VERSION_BYTES + self.user_len();
@@ -166,7 +167,7 @@ impl Slot {
         } else {
             *self = Slot::new(payload, expires_ms, version, user)?;
         }
-        Ok(())
+        Ok(!same_user)
     }
 }
 

@@ -53,18 +53,30 @@ pub fn parse(raw: &str) -> Option<Reply> {
     let cookies = lines
         .filter_map(|line| line.split_once(':'))
         .filter(|(name, _)| name.trim().eq_ignore_ascii_case("set-cookie"))
-        .map(|(_, value)| {
-            value
-                .split(';')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_owned()
-        })
+        .map(|(_, value)| cookie_pair(value).to_owned())
         .collect();
     Some(Reply {
         status,
         cookies,
         body: body.to_owned(),
     })
+}
+
+/// The `name=value` part of a `Set-Cookie` value, attributes dropped.
+///
+/// ```
+/// assert_eq!(session_bench::client::cookie_pair(" id=abc; Path=/; HttpOnly"), "id=abc");
+/// ```
+pub fn cookie_pair(set_cookie: &str) -> &str {
+    set_cookie.split(';').next().unwrap_or_default().trim()
+}
+
+/// The `i`-th made-up cookie for a bare server: the length of our session cookie, so that
+/// bare and session requests are the same size.
+///
+/// ```
+/// assert_eq!(session_bench::client::made_up_cookie(7).len(), 83);
+/// ```
+pub fn made_up_cookie(i: usize) -> String {
+    format!("id=s%3A{i:032}.{}", "A".repeat(43))
 }

@@ -130,14 +130,16 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        let SessionMiddleware { manager, clock } = self.middleware.clone();
-        let session = manager.begin(&View(&req), clock.now());
+        let manager = self.middleware.manager.clone();
+        // One reading per request: `finish` judges the request at the instant `begin` did.
+        let now = self.middleware.clock.now();
+        let session = manager.begin(&View(&req), now);
         req.extensions_mut().insert(Session(session.clone()));
         let service = Rc::clone(&self.service);
         Box::pin(async move {
             let mut res = service.call(req).await?;
             let status = res.status().as_u16();
-            let outcome = match manager.finish(session, status, clock.now()).await {
+            let outcome = match manager.finish(session, status, now).await {
                 Ok(outcome) => outcome,
                 Err(e) => {
                     let status = e.status(manager.config().conflict_status());

@@ -133,7 +133,7 @@ type ResponseFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for SessionService<S>
 where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Send + 'static,
     S::Future: Send + 'static,
     ReqBody: Send + 'static,
     ResBody: Default + Send + 'static,
@@ -147,7 +147,9 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
-        let SessionLayer { manager, clock } = self.layer.clone();
+        let manager = self.layer.manager.clone();
+        // One reading per request: `finish` judges the request at the instant `begin` did.
+        let now = self.layer.clock.now();
         let peer = req
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
@@ -158,19 +160,15 @@ where
             tls: false,
         };
         // `begin` does no IO: a handler that never touches the session costs no store call.
-        let session = manager.begin(&view, clock.now());
+        let session = manager.begin(&view, now);
         req.extensions_mut().insert(session.clone());
 
-        // The service that was driven to readiness is the one that must be called; leave a
-        // fresh clone behind for the next request.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
+        // Called here, not inside the future: the service driven to readiness is the one
+        // called, and no clone of it (an allocation for axum's boxed routes) is needed.
+        let response = self.inner.call(req);
         Box::pin(async move {
-            let mut res = inner.call(req).await?;
-            match manager
-                .finish(session, res.status().as_u16(), clock.now())
-                .await
-            {
+            let mut res = response.await?;
+            match manager.finish(session, res.status().as_u16(), now).await {
                 Ok(outcome) => apply(&outcome, &mut res),
                 Err(e) => {
                     let status = e.status(manager.config().conflict_status());

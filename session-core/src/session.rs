@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use smallvec::SmallVec;
 use time::OffsetDateTime;
 
 use crate::error::SessionError;
@@ -116,7 +117,8 @@ pub(crate) struct State {
     /// Whether this request called `set_user`, so a merge keeps its choice.
     pub(crate) user_changed: bool,
     /// Fingerprints of the keys read (see [`key_hash`]).
-    pub(crate) reads: Vec<u64>,
+    /// Inline for the usual handful of keys: a read then costs no allocation.
+    pub(crate) reads: SmallVec<[u64; 4]>,
     pub(crate) writes: Vec<String>,
     pub(crate) cleared: bool,
     pub(crate) modified: bool,
@@ -137,7 +139,7 @@ impl State {
             max_age: None,
             user: None,
             user_changed: false,
-            reads: Vec::new(),
+            reads: SmallVec::new(),
             writes: Vec::new(),
             cleared: false,
             modified: false,
@@ -341,6 +343,23 @@ impl Session {
             state.max_age,
             self.shared.now,
         ))
+    }
+
+    /// The instant the adapter passed to [`SessionManager::begin`]. Adapters pass it to
+    /// [`SessionManager::finish`] as well, so that one request is judged at one instant and
+    /// the clock is read once per request.
+    ///
+    /// ```
+    /// # use session_core::{Config, HttpRequest, SessionManager};
+    /// # let config = Config::builder().secret("0123456789abcdef0123456789abcdef").build().unwrap();
+    /// # let manager = SessionManager::stateless(config, session_core::JwtFormat::new(session_core::StatelessKeys::new(["0123456789abcdef0123456789abcdef"]).unwrap()));
+    /// let now = time::macros::datetime!(2030-01-01 0:00 UTC);
+    /// let headers = http::HeaderMap::new();
+    /// let session = manager.begin(&HttpRequest { headers: &headers, peer: None, tls: true }, now);
+    /// assert_eq!(session.began_at(), now);
+    /// ```
+    pub fn began_at(&self) -> OffsetDateTime {
+        self.shared.now
     }
 
     /// Whether anything the handler did needs saving.

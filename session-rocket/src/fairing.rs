@@ -125,11 +125,9 @@ impl Fairing for SessionFairing {
         let Some(session) = req.local_cache(Slot::default).lock().take() else {
             return;
         };
-        match self
-            .manager
-            .finish(session, res.status().code, self.clock.now())
-            .await
-        {
+        // One reading per request: judged at the instant `on_request` was.
+        let now = session.began_at();
+        match self.manager.finish(session, res.status().code, now).await {
             Ok(outcome) => {
                 for (name, value) in outcome.headers() {
                     res.adjoin_raw_header(name.to_owned(), value.to_owned());

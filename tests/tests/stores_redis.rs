@@ -182,3 +182,38 @@ async fn the_ttl_follows_expires_at_and_touch() {
         .unwrap();
     assert_eq!(server.cli(&["EXISTS", &key]).unwrap().trim(), "0");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lazy_store_checks_the_url_at_once_and_connects_on_first_use() {
+    let bad = RedisStore::builder(["not a url"]).connect_lazy();
+    assert!(matches!(bad, Err(e) if e.kind() == session_core::StoreErrorKind::Backend));
+
+    let Some(mut server) = or_skip("redis-server", RedisServer::start().await) else {
+        return;
+    };
+    let url = server.url();
+    session_tests::store_suite::Outage::stop(&mut server).await;
+    // Building needs no server; the first operation reports it missing, typed.
+    let store = RedisStore::builder([url.as_str()])
+        .prefix("sess-test:")
+        .timeout(TIMEOUT)
+        .connect_lazy()
+        .unwrap();
+    let id = SessionId::generate().unwrap();
+    #[allow(clippy::disallowed_methods)] // Redis expires keys by its own clock.
+    let now = OffsetDateTime::now_utc();
+    let err = store.load(&id, now).await.unwrap_err();
+    assert!(err.is_unavailable(), "{err:?}");
+
+    // A failed connect is not remembered: once the server is back, the next call connects.
+    session_tests::store_suite::Outage::start(&mut server).await;
+    let record = Record::new(b"{}".to_vec(), now + Duration::from_secs(600), 1);
+    store.create(&id, &record).await.unwrap();
+
+    // Another connection to the same store sees the same records.
+    let own = store.with_own_connection();
+    let loaded = own.load(&id, now).await.unwrap().unwrap();
+    assert_eq!((loaded.version, loaded.payload), (1, record.payload));
+    own.delete(&id).await.unwrap();
+    assert_eq!(store.load(&id, now).await.unwrap(), None);
+}

@@ -198,9 +198,7 @@ impl Drop for AutogroupNice {
 /// servers get made-up cookies of our cookie's length so that requests are the same size.
 fn cookies_for(server: &Server, variant: &Variant, n: usize) -> Result<Vec<String>, BenchError> {
     if variant.layer == Layer::Bare {
-        return Ok((0..n)
-            .map(|i| format!("id=s%3A{i:032}.{}", "A".repeat(43)))
-            .collect());
+        return Ok((0..n).map(crate::client::made_up_cookie).collect());
     }
     let mut cookies = Vec::with_capacity(n);
     for _ in 0..n {

@@ -30,10 +30,16 @@ pub(super) fn run(layer: Layer, addr: SocketAddr, redis: Option<String>) -> Resu
                 .run()
             }
             (Layer::OursRedis, Some(url)) => {
-                let manager = super::ours_redis(&url).await?;
+                // A connection per worker, made on the worker's own runtime, as the store's
+                // docs advise for actix-web.
+                let store = super::ours_redis_store(&url).await?;
+                let config = super::ours_config()?;
                 HttpServer::new(move || {
+                    let store = store.with_own_connection();
                     App::new()
-                        .wrap(session_actix::SessionMiddleware::new(manager.clone()))
+                        .wrap(session_actix::SessionMiddleware::new(
+                            session_core::SessionManager::new(config.clone(), store),
+                        ))
                         .configure(ours_routes)
                 })
                 .workers(1)

@@ -16,15 +16,10 @@ use crate::BenchError;
 pub(super) fn run(layer: Layer, addr: SocketAddr, redis: Option<String>) -> Result<(), BenchError> {
     super::runtime()?.block_on(async move {
         let app = match (layer, redis) {
-            (Layer::Bare, _) => bare(),
-            (Layer::OursMemory, _) => {
-                ours_routes().layer(session_axum::SessionLayer::new(super::ours_memory()?))
-            }
+            (Layer::Bare | Layer::OursMemory | Layer::TowerSessionsMemory, _) => app(layer)?,
             (Layer::OursRedis, Some(url)) => ours_routes().layer(session_axum::SessionLayer::new(
                 super::ours_redis(&url).await?,
             )),
-            (Layer::TowerSessionsMemory, _) => ts_routes()
-                .layer(SessionManagerLayer::new(TsMemoryStore::default()).with_secure(false)),
             (Layer::TowerSessionsRedis, Some(url)) => {
                 let store = TsRedisStore::new(fred_pool(&url).await?);
                 ts_routes().layer(SessionManagerLayer::new(store).with_secure(false))
@@ -35,6 +30,27 @@ pub(super) fn run(layer: Layer, addr: SocketAddr, redis: Option<String>) -> Resu
         axum::serve(listener, app).await?;
         Ok(())
     })
+}
+
+/// The axum app of a layer that needs no server (bare, or a memory store), for in-process
+/// benchmarks as well as the HTTP server.
+///
+/// ```
+/// let app = session_bench::servers::axum_app(session_bench::Layer::OursMemory).unwrap();
+/// # let _ = app;
+/// ```
+pub fn app(layer: Layer) -> Result<Router, BenchError> {
+    match layer {
+        Layer::Bare => Ok(bare()),
+        Layer::OursMemory => {
+            Ok(ours_routes().layer(session_axum::SessionLayer::new(super::ours_memory()?)))
+        }
+        Layer::TowerSessionsMemory => Ok(ts_routes()
+            .layer(SessionManagerLayer::new(TsMemoryStore::default()).with_secure(false))),
+        other => Err(BenchError::Usage(format!(
+            "{other:?} needs a server or is not an axum layer"
+        ))),
+    }
 }
 
 /// One fred client (auto-pipelined, like our one multiplexed connection).

@@ -18,6 +18,8 @@ mod warp;
 
 use std::net::{Ipv4Addr, SocketAddr};
 
+pub use self::axum::app as axum_app;
+
 use session_core::{Config, Secure, SessionManager};
 use session_stores::{MemoryStore, RedisStore};
 
@@ -81,12 +83,19 @@ fn ours_memory() -> Result<SessionManager, BenchError> {
 
 /// Our manager with the Redis store, one multiplexed connection.
 async fn ours_redis(url: &str) -> Result<SessionManager, BenchError> {
-    let store = RedisStore::builder([url])
+    Ok(SessionManager::new(
+        ours_config()?,
+        ours_redis_store(url).await?,
+    ))
+}
+
+/// Our Redis store, connected (so that a bad URL or a missing server fails at start).
+async fn ours_redis_store(url: &str) -> Result<RedisStore, BenchError> {
+    RedisStore::builder([url])
         .prefix("ours:")
         .connect()
         .await
-        .map_err(|e| BenchError::Store(e.to_string()))?;
-    Ok(SessionManager::new(ours_config()?, store))
+        .map_err(|e| BenchError::Store(e.to_string()))
 }
 
 /// The handlers' logic on our core session, shared by every adapter.

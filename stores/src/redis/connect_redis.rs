@@ -54,7 +54,7 @@ impl Store for ConnectRedisStore {
         now: OffsetDateTime,
     ) -> Result<Option<Record>, StoreError> {
         let store = &self.inner;
-        let mut conn = store.conn.clone();
+        let mut conn = store.conn().await?;
         let key = store.key(id);
         let (value, pttl): (Option<Vec<u8>>, i64) = within(store.timeout, async {
             redis::pipe()
@@ -77,7 +77,7 @@ impl Store for ConnectRedisStore {
 
     async fn create(&self, id: &SessionId, record: &Record) -> Result<(), StoreError> {
         let store = &self.inner;
-        let mut conn = store.conn.clone();
+        let mut conn = store.conn().await?;
         let reply: Option<String> = within(store.timeout, async {
             redis::cmd("SET")
                 .arg(store.key(id))
@@ -100,7 +100,7 @@ impl Store for ConnectRedisStore {
         expected_version: u64,
     ) -> Result<(), StoreError> {
         let store = &self.inner;
-        let mut conn = store.conn.clone();
+        let mut conn = store.conn().await?;
         let outcome: i64 = within(store.timeout, async {
             scripts::SAVE_BY_DIGEST
                 .key(store.key(id))
@@ -121,7 +121,7 @@ impl Store for ConnectRedisStore {
 
     async fn touch(&self, id: &SessionId, expires_at: OffsetDateTime) -> Result<(), StoreError> {
         let store = &self.inner;
-        let mut conn = store.conn.clone();
+        let mut conn = store.conn().await?;
         within(store.timeout, async {
             let mut cmd = redis::cmd("PEXPIREAT");
             cmd.arg(store.key(id))

@@ -7,11 +7,13 @@ mod record;
 mod scripts;
 mod users;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use session_core::{unix_millis, Record, SessionId, Store, StoreError, StoreErrorKind};
 use time::OffsetDateTime;
+use tokio::sync::OnceCell;
 
 use crate::deadline::{within, DEFAULT_TIMEOUT};
 use conn::Conn;
@@ -53,8 +55,10 @@ use error::store_error;
 /// ```
 #[derive(Clone)]
 pub struct RedisStore {
-    conn: Conn,
-    prefix: std::sync::Arc<str>,
+    /// Filled by `connect`, or on first use after `connect_lazy`.
+    conn: Arc<OnceCell<Conn>>,
+    target: Arc<Target>,
+    prefix: Arc<str>,
     timeout: Duration,
 }
 
@@ -113,70 +117,112 @@ impl RedisStoreBuilder {
     /// # Ok(()) }
     /// ```
     pub async fn connect(self) -> Result<RedisStore, StoreError> {
+        let store = self.connect_lazy()?;
+        store.conn().await?;
+        Ok(store)
+    }
+
+    /// Checks the URLs now and connects on first use, on the async runtime that first uses
+    /// the store; a failed connect is retried by the next operation.
+    ///
+    /// The connection's IO task lives on that runtime. A server whose workers each run their
+    /// own single-threaded runtime (actix-web) should give each worker its own connection
+    /// with [`RedisStore::with_own_connection`] in the worker's factory: every command then
+    /// stays on the worker's thread instead of waking another thread and waiting to be woken
+    /// back.
+    ///
+    /// ```
+    /// let store = session_stores::RedisStore::builder(["redis://127.0.0.1:6379"]).connect_lazy()?;
+    /// # Ok::<(), session_core::StoreError>(())
+    /// ```
+    pub fn connect_lazy(self) -> Result<RedisStore, StoreError> {
         let cluster = self.cluster.unwrap_or(self.urls.len() > 1);
-        let conn = within(self.timeout, connect(&self.urls, cluster, self.timeout)).await?;
         Ok(RedisStore {
-            conn,
+            conn: Arc::new(OnceCell::new()),
+            target: Arc::new(Target::new(&self.urls, cluster, self.timeout)?),
             prefix: self.prefix.into(),
             timeout: self.timeout,
         })
     }
 }
 
-async fn connect(urls: &[String], cluster: bool, timeout: Duration) -> Result<Conn, StoreError> {
-    if cluster {
-        return connect_cluster(urls, timeout).await;
+/// Where to connect: checked when the store is built, connected when first needed.
+enum Target {
+    Single(redis::Client),
+    #[cfg(feature = "redis-cluster")]
+    // Boxed: the cluster client is twice the size of the single-node one.
+    Cluster(Box<redis::cluster::ClusterClient>),
+}
+
+impl Target {
+    fn new(urls: &[String], cluster: bool, timeout: Duration) -> Result<Self, StoreError> {
+        if cluster {
+            return Self::cluster(urls, timeout);
+        }
+        let [url] = urls else {
+            return Err(StoreError::new(
+                StoreErrorKind::Backend,
+                format!(
+                    "a single Redis node needs exactly one URL, got {}",
+                    urls.len()
+                ),
+            ));
+        };
+        Ok(Self::Single(
+            redis::Client::open(url.as_str()).map_err(store_error)?,
+        ))
     }
-    let [url] = urls else {
-        return Err(StoreError::new(
+
+    #[cfg(feature = "redis-cluster")]
+    fn cluster(urls: &[String], timeout: Duration) -> Result<Self, StoreError> {
+        let client = redis::cluster::ClusterClient::builder(urls.iter().map(String::as_str))
+            .connection_timeout(timeout)
+            .response_timeout(timeout)
+            .retries(1)
+            .build()
+            .map_err(store_error)?;
+        Ok(Self::Cluster(Box::new(client)))
+    }
+
+    #[cfg(not(feature = "redis-cluster"))]
+    fn cluster(_: &[String], _: Duration) -> Result<Self, StoreError> {
+        Err(StoreError::new(
             StoreErrorKind::Backend,
-            format!(
-                "a single Redis node needs exactly one URL, got {}",
-                urls.len()
-            ),
-        ));
-    };
-    let client = redis::Client::open(url.as_str()).map_err(store_error)?;
-    let config = ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(timeout))
-        .set_response_timeout(Some(timeout))
-        // Reconnect quickly and give up quickly: the next operation tries again, so a
-        // server that is down costs each request at most its timeout.
-        .set_number_of_retries(1)
-        .set_min_delay(Duration::from_millis(10))
-        .set_max_delay(timeout);
-    let manager = ConnectionManager::new_with_config(client, config)
-        .await
-        .map_err(store_error)?;
-    Ok(Conn::Single(manager))
-}
+            "Redis Cluster needs the `redis-cluster` feature of session-stores",
+        ))
+    }
 
-#[cfg(feature = "redis-cluster")]
-async fn connect_cluster(urls: &[String], timeout: Duration) -> Result<Conn, StoreError> {
-    let client = redis::cluster::ClusterClient::builder(urls.iter().map(String::as_str))
-        .connection_timeout(timeout)
-        .response_timeout(timeout)
-        .retries(1)
-        .build()
-        .map_err(store_error)?;
-    let conn = client.get_async_connection().await.map_err(store_error)?;
-    Ok(Conn::Cluster(conn))
-}
-
-#[cfg(not(feature = "redis-cluster"))]
-async fn connect_cluster(_: &[String], _: Duration) -> Result<Conn, StoreError> {
-    Err(StoreError::new(
-        StoreErrorKind::Backend,
-        "Redis Cluster needs the `redis-cluster` feature of session-stores",
-    ))
+    async fn connect(&self, timeout: Duration) -> Result<Conn, StoreError> {
+        match self {
+            Self::Single(client) => {
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(timeout))
+                    .set_response_timeout(Some(timeout))
+                    // Reconnect quickly and give up quickly: the next operation tries
+                    // again, so a server that is down costs each request at most its
+                    // timeout.
+                    .set_number_of_retries(1)
+                    .set_min_delay(Duration::from_millis(10))
+                    .set_max_delay(timeout);
+                let manager = ConnectionManager::new_with_config(client.clone(), config)
+                    .await
+                    .map_err(store_error)?;
+                Ok(Conn::Single(manager))
+            }
+            #[cfg(feature = "redis-cluster")]
+            Self::Cluster(client) => Ok(Conn::Cluster(
+                client.get_async_connection().await.map_err(store_error)?,
+            )),
+        }
+    }
 }
 
 impl std::fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let kind = match self.conn {
-            Conn::Single(_) => "single node",
+        let kind = match *self.target {
+            Target::Single(_) => "single node",
             #[cfg(feature = "redis-cluster")]
-            Conn::Cluster(_) => "cluster",
+            Target::Cluster(_) => "cluster",
         };
         f.debug_struct("RedisStore")
             .field("connection", &kind)
@@ -213,6 +259,32 @@ impl RedisStore {
         Self::builder([url]).connect().await
     }
 
+    /// The same store (settings, keys, records) with a connection of its own, made on first
+    /// use on the runtime that first uses it. See [`RedisStoreBuilder::connect_lazy`].
+    ///
+    /// ```
+    /// use session_core::{Config, SessionManager};
+    /// # let config = Config::builder().secret("a secret of at least thirty-two bytes!!").build().unwrap();
+    /// let store = session_stores::RedisStore::builder(["redis://127.0.0.1:6379"]).connect_lazy()?;
+    /// // With actix-web: `HttpServer::new(move || App::new().wrap(SessionMiddleware::new(per_worker())))`
+    /// let per_worker = move || SessionManager::new(config.clone(), store.with_own_connection());
+    /// # let _ = per_worker;
+    /// # Ok::<(), session_core::StoreError>(())
+    /// ```
+    #[must_use]
+    pub fn with_own_connection(&self) -> Self {
+        Self {
+            conn: Arc::new(OnceCell::new()),
+            ..self.clone()
+        }
+    }
+
+    /// The connection, made now if this is the first use of a lazily built store.
+    async fn conn(&self) -> Result<Conn, StoreError> {
+        let connect = || within(self.timeout, self.target.connect(self.timeout));
+        self.conn.get_or_try_init(connect).await.cloned()
+    }
+
     fn key(&self, id: &SessionId) -> String {
         let mut key = String::with_capacity(self.prefix.len() + id.as_str().len());
         key.push_str(&self.prefix);
@@ -227,7 +299,7 @@ impl Store for RedisStore {
         id: &SessionId,
         now: OffsetDateTime,
     ) -> Result<Option<Record>, StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.conn().await?;
         let value: Option<Vec<u8>> = within(self.timeout, async {
             redis::cmd("GET")
                 .arg(self.key(id))
@@ -248,7 +320,7 @@ impl Store for RedisStore {
                 _ => Err(StoreError::duplicate_id()),
             };
         }
-        let mut conn = self.conn.clone();
+        let mut conn = self.conn().await?;
         let expires = record::pexpireat_arg(unix_millis(record.expires_at));
         let value = record::encode(record)?;
         let reply: Option<String> = within(self.timeout, async {
@@ -286,7 +358,7 @@ impl Store for RedisStore {
     }
 
     async fn touch(&self, id: &SessionId, expires_at: OffsetDateTime) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.conn().await?;
         let expires_ms = unix_millis(expires_at);
         let mut invocation = scripts::TOUCH.key(self.key(id));
         invocation
@@ -307,7 +379,7 @@ impl Store for RedisStore {
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.conn().await?;
         within(self.timeout, async {
             redis::cmd("DEL")
                 .arg(self.key(id))

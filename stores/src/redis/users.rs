@@ -9,7 +9,6 @@ use redis::Script;
 use session_core::{unix_millis, Record, SessionId, StoreError};
 use time::OffsetDateTime;
 
-use super::conn::Conn;
 use super::error::store_error;
 use super::{record, scripts, RedisStore};
 use crate::deadline::within;
@@ -21,7 +20,7 @@ impl RedisStore {
 
     /// Whether scripts may touch keys of several slots (a record and its user's set).
     pub(super) fn single_node(&self) -> bool {
-        matches!(self.conn, Conn::Single(_))
+        matches!(*self.target, super::Target::Single(_))
     }
 
     /// Runs `script` (`SAVE` or `CREATE`, which share their arguments) for `record`, with
@@ -46,7 +45,7 @@ impl RedisStore {
             .arg(value)
             .arg(expires)
             .arg(id.as_str());
-        let mut conn = self.conn.clone();
+        let mut conn = self.conn().await?;
         let outcome: i64 = within(self.timeout, async {
             invocation
                 .invoke_async(&mut conn)
@@ -70,7 +69,7 @@ impl RedisStore {
 
     /// The user's indexed ids with their current records (`None` when gone).
     async fn members(&self, user: &str) -> Result<Vec<(String, Option<Record>)>, StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.conn().await?;
         let ids: Vec<String> = within(self.timeout, async {
             redis::cmd("SMEMBERS")
                 .arg(self.user_key(user))
@@ -106,7 +105,7 @@ impl RedisStore {
         if ids.is_empty() {
             return Ok(());
         }
-        let mut conn = self.conn.clone();
+        let mut conn = self.conn().await?;
         within(self.timeout, async {
             redis::cmd("SREM")
                 .arg(self.user_key(user))
@@ -158,7 +157,7 @@ impl RedisStore {
         }
         let mut deleted = 0;
         if !doomed.is_empty() {
-            let mut conn = self.conn.clone();
+            let mut conn = self.conn().await?;
             deleted = within(self.timeout, async {
                 redis::cmd("DEL")
                     .arg(&doomed)

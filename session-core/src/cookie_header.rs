@@ -1,7 +1,7 @@
 //! Reading session cookies out of `Cookie` request headers, the way the `cookie` npm package
 //! (used by express-session) reads them.
 
-use crate::encoding::decode_uri_component;
+use crate::encoding::{decode_into, Decoded};
 
 /// Iterates over the values of every cookie called `name` in one `Cookie` header, in order.
 ///
@@ -20,6 +20,21 @@ pub fn cookie_values<'a>(
     header: &'a [u8],
     name: &'a str,
 ) -> impl Iterator<Item = std::borrow::Cow<'a, str>> + 'a {
+    raw_cookie_values(header, name).map(|raw| {
+        let mut buf = Decoded::new();
+        match read_value(raw, &mut buf) {
+            value if std::ptr::eq(value, raw) => std::borrow::Cow::Borrowed(raw),
+            value => std::borrow::Cow::Owned(value.to_owned()),
+        }
+    })
+}
+
+/// [`cookie_values`] before decoding: trimmed, unquoted, UTF-8. Decoding waits until the
+/// session is used, so a request whose handler never touches it pays only for finding it.
+pub(crate) fn raw_cookie_values<'a>(
+    header: &'a [u8],
+    name: &'a str,
+) -> impl Iterator<Item = &'a str> + 'a {
     header.split(|&b| b == b';').filter_map(move |pair| {
         let eq = pair.iter().position(|&b| b == b'=')?;
         let key = trim(&pair[..eq]);
@@ -30,14 +45,19 @@ pub fn cookie_values<'a>(
         if value.len() >= 2 && value[0] == b'"' && value[value.len() - 1] == b'"' {
             value = &value[1..value.len() - 1];
         }
-        let value = std::str::from_utf8(value).ok()?;
-        if value.contains('%') {
-            if let Some(decoded) = decode_uri_component(value) {
-                return Some(std::borrow::Cow::Owned(decoded));
-            }
-        }
-        Some(std::borrow::Cow::Borrowed(value))
+        std::str::from_utf8(value).ok()
     })
+}
+
+/// `cookie.parse`'s reading of a raw value: `decodeURIComponent`-ed when it holds a `%` and
+/// that succeeds, else the raw text. A decoded value lives in `buf`, on the stack when short.
+pub(crate) fn read_value<'a>(raw: &'a str, buf: &'a mut Decoded) -> &'a str {
+    if raw.contains('%') && decode_into(raw.as_bytes(), buf).is_some() {
+        if let Ok(decoded) = std::str::from_utf8(buf) {
+            return decoded;
+        }
+    }
+    raw
 }
 
 fn trim(mut s: &[u8]) -> &[u8] {

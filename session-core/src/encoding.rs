@@ -48,21 +48,37 @@ pub fn encode_uri_component_into(text: &str, out: &mut String) {
     out.push_str(&text[run..]);
 }
 
+/// Room for a decoded credential without a heap allocation: a signed id is 80 characters.
+pub(crate) type Decoded = smallvec::SmallVec<[u8; 128]>;
+
 /// `decodeURIComponent`: `None` where JavaScript would throw a `URIError` (a `%` not followed
 /// by two hex digits, or bytes that are not UTF-8). `+` stays `+`.
 pub fn decode_uri_component(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
+    let mut out = Decoded::new();
+    decode_into(text.as_bytes(), &mut out)?;
+    String::from_utf8(out.into_vec()).ok()
+}
+
+/// The percent-decoding half of [`decode_uri_component`], into `out` (left empty on failure);
+/// the caller checks UTF-8.
+pub(crate) fn decode_into(bytes: &[u8], out: &mut Decoded) -> Option<()> {
+    out.clear();
+    out.reserve(bytes.len());
     let mut rest = bytes;
     while let Some(at) = rest.iter().position(|&b| b == b'%') {
         out.extend_from_slice(&rest[..at]);
-        let hi = hex_value(*rest.get(at + 1)?)?;
-        let lo = hex_value(*rest.get(at + 2)?)?;
-        out.push(hi << 4 | lo);
+        let byte = rest
+            .get(at + 1..at + 3)
+            .and_then(|hex| Some(hex_value(hex[0])? << 4 | hex_value(hex[1])?));
+        let Some(byte) = byte else {
+            out.clear();
+            return None;
+        };
+        out.push(byte);
         rest = &rest[at + 3..];
     }
     out.extend_from_slice(rest);
-    String::from_utf8(out).ok()
+    Some(())
 }
 
 fn hex_value(b: u8) -> Option<u8> {

@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 use crate::error::SessionError;
 use crate::id::SessionId;
 use crate::manager::SessionManager;
+use crate::transport::Candidates;
 
 /// One request's session. Cheap to clone (an `Arc`), `Send + Sync`, and usable across
 /// `.await`. Adapters create it with [`SessionManager::begin`] and hand it to handlers.
@@ -58,27 +59,6 @@ pub(crate) struct Shared {
     /// Values of cookies with the session's name, verified on first use.
     pub(crate) candidates: Candidates,
     pub(crate) state: Mutex<State>,
-}
-
-/// Cookie values with the session's name. The first is kept apart so that the usual single
-/// cookie costs one allocation, not two.
-#[derive(Default)]
-pub(crate) struct Candidates {
-    first: Option<String>,
-    rest: Vec<String>,
-}
-
-impl Candidates {
-    pub(crate) fn push(&mut self, value: String) {
-        match self.first {
-            None => self.first = Some(value),
-            Some(_) => self.rest.push(value),
-        }
-    }
-
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &String> {
-        self.first.iter().chain(&self.rest)
-    }
 }
 
 /// A key's fingerprint, for remembering which keys were read without copying their names.

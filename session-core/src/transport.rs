@@ -1,10 +1,11 @@
 //! Where the session credential travels: cookies, a request header, or both.
 
 use crate::config::{Config, DuplicateCookies, Secure};
-use crate::cookie_header::cookie_values;
-use crate::encoding::decode_uri_component;
+use smallvec::SmallVec;
+
+use crate::cookie_header::{raw_cookie_values, read_value};
+use crate::encoding::Decoded;
 use crate::request::RequestView;
-use crate::session::Candidates;
 
 /// At most this many credentials are verified per request, so that a header stuffed with
 /// copies of the session cookie cannot buy many HMAC computations.
@@ -20,7 +21,35 @@ pub enum TokenHeader {
     Named(String),
 }
 
-/// The credentials a request carries, in the order they are tried.
+/// The credentials a request carries, as sent (not yet percent-decoded), in the order they
+/// are tried. The first is held inline, so the usual single cookie costs no allocation, and
+/// nothing is decoded until the session is used.
+#[derive(Default)]
+pub(crate) struct Candidates {
+    first: Option<SmallVec<[u8; 96]>>,
+    rest: Vec<Box<[u8]>>,
+}
+
+impl Candidates {
+    fn push(&mut self, raw: &[u8]) {
+        match self.first {
+            None => self.first = Some(SmallVec::from_slice(raw)),
+            Some(_) => self.rest.push(raw.into()),
+        }
+    }
+
+    /// The first `Some` that `f` gives for a candidate, read as `cookie.parse` would (UTF-8,
+    /// percent-decoded when it decodes); candidates that are not UTF-8 are skipped.
+    pub(crate) fn find_map<T>(&self, mut f: impl FnMut(&str) -> Option<T>) -> Option<T> {
+        let raw = self.first.as_deref().into_iter();
+        raw.chain(self.rest.iter().map(|r| &r[..])).find_map(|raw| {
+            let mut buf = Decoded::new();
+            f(read_value(std::str::from_utf8(raw).ok()?, &mut buf))
+        })
+    }
+}
+
+/// Collects the request's credentials; see [`Candidates`].
 pub(crate) fn candidates(config: &Config, request: &impl RequestView) -> Candidates {
     let mut out = Candidates::default();
     let header = || token_from_header(config, request);
@@ -32,11 +61,11 @@ pub(crate) fn candidates(config: &Config, request: &impl RequestView) -> Candida
     if config.cookie_transport {
         let mut seen = 0;
         'headers: for value in request.cookie_headers() {
-            for value in cookie_values(value, &config.name) {
+            for value in raw_cookie_values(value, &config.name) {
                 seen += 1;
                 // An oversized value is ignored: the visitor gets a new session.
                 if value.len() <= config.max_cookie_bytes {
-                    out.push(value.into_owned());
+                    out.push(value.as_bytes());
                 }
                 if config.duplicate_cookies == DuplicateCookies::FirstOnly || seen == MAX_CANDIDATES
                 {
@@ -53,7 +82,9 @@ pub(crate) fn candidates(config: &Config, request: &impl RequestView) -> Candida
     out
 }
 
-fn token_from_header(config: &Config, request: &impl RequestView) -> Option<String> {
+/// The token header's value as sent; decoded on use like a cookie, so tokens are accepted as
+/// issued (percent-encoded) and from clients that decoded them first.
+fn token_from_header<'r>(config: &Config, request: &'r impl RequestView) -> Option<&'r [u8]> {
     let raw = match config.token_header.as_ref()? {
         TokenHeader::Bearer => {
             let value = request.header("authorization")?;
@@ -65,16 +96,8 @@ fn token_from_header(config: &Config, request: &impl RequestView) -> Option<Stri
         }
         TokenHeader::Named(name) => request.header(name)?,
     };
-    let token = std::str::from_utf8(raw.trim_ascii()).ok()?;
-    if token.is_empty() || token.len() > config.max_cookie_bytes {
-        return None;
-    }
-    // Tokens are sent as issued (percent-encoded like the cookie), but clients that decoded
-    // them first are accepted too.
-    Some(match token.contains('%') {
-        true => decode_uri_component(token).unwrap_or_else(|| token.to_owned()),
-        false => token.to_owned(),
-    })
+    let token = raw.trim_ascii();
+    (!token.is_empty() && token.len() <= config.max_cookie_bytes).then_some(token)
 }
 
 /// Whether the `Secure` attribute applies to this request's cookie.

@@ -6,12 +6,13 @@ use super::{Backend, SessionManager};
 use crate::decision;
 use crate::error::SessionError;
 use crate::id::SessionId;
-use crate::session::{Candidates, Phase, Session, State};
+use crate::session::{Phase, Session, State};
 use crate::stateless::{Opened, TokenFormat};
+use crate::transport::Candidates;
 
 impl SessionManager {
     fn verify(&self, candidates: &Candidates) -> Option<(SessionId, usize)> {
-        candidates.iter().find_map(|value| {
+        candidates.find_map(|value| {
             let verified = self.inner.config.keyring.unsign(value)?;
             Some((SessionId::parse(verified.id)?, verified.key_index))
         })
@@ -37,7 +38,7 @@ impl SessionManager {
     fn open(&self, format: &dyn TokenFormat, session: &Session) -> Option<Opened> {
         let config = &self.inner.config;
         let now = session.shared.now;
-        session.shared.candidates.iter().find_map(|token| {
+        session.shared.candidates.find_map(|token| {
             let opened = format.open(token, &config.name, now)?;
             // The format checked the expiry (with its leeway); the absolute timeout is ours.
             decision::before_absolute_deadline(config, opened.claims.state.created_at, now)

@@ -43,6 +43,13 @@ fn signing(c: &mut Criterion) {
     g.finish();
 }
 
+/// A new id per new session: OS randomness read ahead, and the fork check.
+fn ids(c: &mut Criterion) {
+    c.bench_function("id/generate", |b| {
+        b.iter(|| black_box(SessionId::generate()))
+    });
+}
+
 /// Answers every load with the same small live record, without IO.
 struct Fixed(Vec<u8>);
 
@@ -142,5 +149,5 @@ fn codec(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, signing, decisions, codec);
+criterion_group!(benches, signing, ids, decisions, codec);
 criterion_main!(benches);

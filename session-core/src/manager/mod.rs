@@ -151,10 +151,13 @@ impl SessionManager {
         now: OffsetDateTime,
     ) -> Result<Outcome, SessionError> {
         let config = &self.inner.config;
-        let mut state = std::mem::replace(&mut *session.lock(), State::new(now));
-        if state.phase == Phase::NotLoaded && !state.destroyed {
-            return Ok(Outcome::default());
-        }
+        let mut state = {
+            let mut guard = session.lock();
+            if guard.phase == Phase::NotLoaded && !guard.destroyed {
+                return Ok(Outcome::default());
+            }
+            std::mem::replace(&mut *guard, State::new(now))
+        };
         self.verified(&session, &mut state);
         let verified = state.verified.take().flatten();
         let expires_at = decision::store_expiry(config, state.created_at, state.max_age, now);

@@ -22,9 +22,9 @@ pub fn cookie_values<'a>(
 ) -> impl Iterator<Item = std::borrow::Cow<'a, str>> + 'a {
     raw_cookie_values(header, name).map(|raw| {
         let mut buf = Decoded::new();
-        match read_value(raw, &mut buf) {
-            value if std::ptr::eq(value, raw) => std::borrow::Cow::Borrowed(raw),
-            value => std::borrow::Cow::Owned(value.to_owned()),
+        match decoded(raw, &mut buf) {
+            Some(value) => std::borrow::Cow::Owned(value.to_owned()),
+            None => std::borrow::Cow::Borrowed(raw),
         }
     })
 }
@@ -52,12 +52,16 @@ pub(crate) fn raw_cookie_values<'a>(
 /// `cookie.parse`'s reading of a raw value: `decodeURIComponent`-ed when it holds a `%` and
 /// that succeeds, else the raw text. A decoded value lives in `buf`, on the stack when short.
 pub(crate) fn read_value<'a>(raw: &'a str, buf: &'a mut Decoded) -> &'a str {
-    if raw.contains('%') && decode_into(raw.as_bytes(), buf).is_some() {
-        if let Ok(decoded) = std::str::from_utf8(buf) {
-            return decoded;
-        }
+    decoded(raw, buf).unwrap_or(raw)
+}
+
+/// The decoded text when `raw` holds a `%` and decodes to UTF-8; `None` keeps it raw.
+fn decoded<'a>(raw: &str, buf: &'a mut Decoded) -> Option<&'a str> {
+    if !raw.contains('%') {
+        return None;
     }
-    raw
+    decode_into(raw.as_bytes(), buf)?;
+    std::str::from_utf8(buf).ok()
 }
 
 fn trim(mut s: &[u8]) -> &[u8] {

@@ -48,7 +48,7 @@ pub fn encode_uri_component_into(text: &str, out: &mut String) {
     out.push_str(&text[run..]);
 }
 
-/// Room for a decoded credential without a heap allocation: a signed id is 80 characters.
+/// Room for a decoded credential without a heap allocation (a signed id decodes to 78 bytes).
 pub(crate) type Decoded = smallvec::SmallVec<[u8; 128]>;
 
 /// `decodeURIComponent`: `None` where JavaScript would throw a `URIError` (a `%` not followed
@@ -59,22 +59,16 @@ pub fn decode_uri_component(text: &str) -> Option<String> {
     String::from_utf8(out.into_vec()).ok()
 }
 
-/// The percent-decoding half of [`decode_uri_component`], into `out` (left empty on failure);
-/// the caller checks UTF-8.
+/// The percent-decoding half of [`decode_uri_component`], appended to `out`; the caller
+/// checks UTF-8.
 pub(crate) fn decode_into(bytes: &[u8], out: &mut Decoded) -> Option<()> {
-    out.clear();
     out.reserve(bytes.len());
     let mut rest = bytes;
     while let Some(at) = rest.iter().position(|&b| b == b'%') {
         out.extend_from_slice(&rest[..at]);
-        let byte = rest
-            .get(at + 1..at + 3)
-            .and_then(|hex| Some(hex_value(hex[0])? << 4 | hex_value(hex[1])?));
-        let Some(byte) = byte else {
-            out.clear();
-            return None;
-        };
-        out.push(byte);
+        let hi = hex_value(*rest.get(at + 1)?)?;
+        let lo = hex_value(*rest.get(at + 2)?)?;
+        out.push(hi << 4 | lo);
         rest = &rest[at + 3..];
     }
     out.extend_from_slice(rest);

@@ -1,8 +1,8 @@
 //! Where the session credential travels: cookies, a request header, or both.
 
-use crate::config::{Config, DuplicateCookies, Secure};
 use smallvec::SmallVec;
 
+use crate::config::{Config, DuplicateCookies, Secure};
 use crate::cookie_header::{raw_cookie_values, read_value};
 use crate::encoding::Decoded;
 use crate::request::RequestView;
@@ -26,6 +26,7 @@ pub enum TokenHeader {
 /// nothing is decoded until the session is used.
 #[derive(Default)]
 pub(crate) struct Candidates {
+    /// Room for a signed id's 80 characters and a longer custom id.
     first: Option<SmallVec<[u8; 96]>>,
     rest: Vec<Box<[u8]>>,
 }
@@ -117,4 +118,44 @@ fn forwarded_https(config: &Config, request: &impl RequestView) -> bool {
             .header("x-forwarded-proto")
             .and_then(|v| v.split(|&b| b == b',').next())
             .is_some_and(|proto| proto.trim_ascii().eq_ignore_ascii_case(b"https"))
+}
+
+#[cfg(all(test, feature = "http"))]
+mod tests {
+    use super::*;
+    use crate::request::HttpRequest;
+
+    /// How many credentials a request with this `Cookie` header offers under `limit`.
+    fn offered(limit: usize, cookie: &str) -> usize {
+        let config = Config::builder()
+            .secret("0123456789abcdef0123456789abcdef")
+            .max_cookie_bytes(limit)
+            .build()
+            .expect("a valid configuration");
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            http::header::COOKIE,
+            cookie.parse().expect("a header value"),
+        );
+        let request = HttpRequest {
+            headers: &headers,
+            peer: None,
+            tls: false,
+        };
+        let mut seen = 0;
+        candidates(&config, &request).find_map(|_| {
+            seen += 1;
+            None::<()>
+        });
+        seen
+    }
+
+    #[test]
+    fn the_size_limit_applies_to_the_value_as_sent() {
+        // 130 bytes as sent, 126 once "%3A" and "%2F" are decoded.
+        let value = format!("s%3A{}%2F", "a".repeat(123));
+        assert_eq!(value.len(), 130);
+        assert_eq!(offered(130, &format!("id={value}")), 1);
+        assert_eq!(offered(129, &format!("id={value}")), 0);
+    }
 }

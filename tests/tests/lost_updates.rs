@@ -276,5 +276,8 @@ async fn no_lost_updates_in_postgres() {
     // the runtime that opened it, and actix-web runs one runtime per worker that dies with
     // the server, so a connection opened there and handed to the next server fails with an
     // I/O error (a 503).
-    prove("postgres", || async { connect().await.unwrap() }).await;
+    prove("postgres", || async {
+        connect().await.expect("postgres, reachable a moment ago")
+    })
+    .await;
 }

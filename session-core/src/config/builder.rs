@@ -204,7 +204,8 @@ impl ConfigBuilder {
         self.config.touch_threshold = Some(threshold);
         self
     }
-    /// Largest cookie value read or written, in bytes. Default 4096.
+    /// Largest cookie value (or token) read or written, in bytes as sent, that is before
+    /// percent-decoding. Default 4096.
     pub fn max_cookie_bytes(mut self, bytes: usize) -> Self {
         self.config.max_cookie_bytes = bytes;
         self

@@ -177,7 +177,8 @@ impl Config {
     pub fn absolute_timeout(&self) -> Option<Duration> {
         self.absolute_timeout
     }
-    /// Largest cookie value read or written, in bytes. Default 4096.
+    /// Largest cookie value (or token) read or written, in bytes as sent, that is before
+    /// percent-decoding. Default 4096.
     pub fn max_cookie_bytes(&self) -> usize {
         self.max_cookie_bytes
     }

@@ -92,10 +92,8 @@ async fn with_session(
 
     // 3. Save (store first), then add the cookie. If saving fails, the response the handler
     //    built must not go out as if it had worked.
-    match manager
-        .finish(session, res.status().as_u16(), clock.now())
-        .await
-    {
+    let now = session.began_at();
+    match manager.finish(session, res.status().as_u16(), now).await {
         Ok(outcome) => {
             for (name, value) in outcome.headers() {
                 match (

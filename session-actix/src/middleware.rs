@@ -131,14 +131,13 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let manager = self.middleware.manager.clone();
-        // One reading per request: `finish` judges the request at the instant `begin` did.
-        let now = self.middleware.clock.now();
-        let session = manager.begin(&View(&req), now);
+        let session = manager.begin(&View(&req), self.middleware.clock.now());
         req.extensions_mut().insert(Session(session.clone()));
         let service = Rc::clone(&self.service);
         Box::pin(async move {
             let mut res = service.call(req).await?;
             let status = res.status().as_u16();
+            let now = session.began_at();
             let outcome = match manager.finish(session, status, now).await {
                 Ok(outcome) => outcome,
                 Err(e) => {

@@ -148,8 +148,6 @@ where
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let manager = self.layer.manager.clone();
-        // One reading per request: `finish` judges the request at the instant `begin` did.
-        let now = self.layer.clock.now();
         let peer = req
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
@@ -160,7 +158,7 @@ where
             tls: false,
         };
         // `begin` does no IO: a handler that never touches the session costs no store call.
-        let session = manager.begin(&view, now);
+        let session = manager.begin(&view, self.layer.clock.now());
         req.extensions_mut().insert(session.clone());
 
         // Called here, not inside the future: the service driven to readiness is the one
@@ -168,6 +166,7 @@ where
         let response = self.inner.call(req);
         Box::pin(async move {
             let mut res = response.await?;
+            let now = session.began_at();
             match manager.finish(session, res.status().as_u16(), now).await {
                 Ok(outcome) => apply(&outcome, &mut res),
                 Err(e) => {

@@ -125,7 +125,6 @@ impl Fairing for SessionFairing {
         let Some(session) = req.local_cache(Slot::default).lock().take() else {
             return;
         };
-        // One reading per request: judged at the instant `on_request` was.
         let now = session.began_at();
         match self.manager.finish(session, res.status().code, now).await {
             Ok(outcome) => {

@@ -150,7 +150,6 @@ impl Session {
     pub async fn finish(self, reply: impl Reply) -> Response {
         let mut res = reply.into_response();
         let manager = self.sessions.manager;
-        // One reading per request: `finish` judges the request at the instant `begin` did.
         let now = self.inner.began_at();
         match manager.finish(self.inner, res.status().as_u16(), now).await {
             Ok(outcome) => {

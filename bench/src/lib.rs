@@ -18,6 +18,7 @@
 #![allow(clippy::disallowed_methods)]
 
 pub mod client;
+pub mod in_process;
 pub mod runner;
 pub mod servers;
 pub mod variant;

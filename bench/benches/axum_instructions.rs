@@ -1,0 +1,79 @@
+//! Instructions per request in process, counted by callgrind: deterministic where the
+//! host's noise moves time by ±30%. Runs each layer × scenario twice under
+//! `valgrind --tool=callgrind`, with `WARMUP` and `WARMUP + REQUESTS` requests, and reports
+//! the difference per request, so start-up and the first requests' allocations cancel out.
+//!
+//! ```sh
+//! cargo bench -p session-bench --bench axum_instructions
+//! ```
+//!
+//! Needs valgrind; prints a notice and exits when it is missing. As a child (argument
+//! `--child LAYER SCENARIO COUNT`) it just sends COUNT requests.
+
+use std::process::Command;
+
+use session_bench::in_process::{App, LAYERS, SCENARIOS};
+
+const WARMUP: u64 = 2_000;
+const REQUESTS: u64 = 10_000;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--child") {
+        child(&args[at + 1..]);
+        return;
+    }
+    if Command::new("valgrind").arg("--version").output().is_err() {
+        println!("axum_instructions: valgrind is not installed; skipped");
+        return;
+    }
+    let filter = args.iter().skip(1).find(|a| !a.starts_with('-'));
+    println!("{:<16} {:<10} {:>14}", "layer", "scenario", "instr/request");
+    for (name, _) in LAYERS {
+        for scenario in SCENARIOS {
+            let label = format!("{name}/{scenario}");
+            if filter.is_some_and(|f| !label.contains(f.as_str())) {
+                continue;
+            }
+            let base = instructions(&args[0], name, scenario, WARMUP);
+            let total = instructions(&args[0], name, scenario, WARMUP + REQUESTS);
+            let per = total.saturating_sub(base) / REQUESTS;
+            println!("{name:<16} {scenario:<10} {per:>14}");
+        }
+    }
+}
+
+/// Total instructions of a child process that sends `count` requests.
+fn instructions(exe: &str, layer: &str, scenario: &str, count: u64) -> u64 {
+    let out_file = std::env::temp_dir().join(format!("callgrind.{layer}.{scenario}.{count}"));
+    let output = Command::new("valgrind")
+        .arg("--tool=callgrind")
+        .arg(format!("--callgrind-out-file={}", out_file.display()))
+        .args([exe, "--child", layer, scenario, &count.to_string()])
+        .output()
+        .expect("valgrind runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "child failed: {stderr}");
+    let _ = std::fs::remove_file(&out_file);
+    // callgrind ends with "==pid== Collected : N".
+    stderr
+        .lines()
+        .find_map(|l| l.split("Collected :").nth(1))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no instruction count in callgrind's output: {stderr}"))
+}
+
+fn child(args: &[String]) {
+    let [layer, scenario, count] = args else {
+        panic!("usage: --child LAYER SCENARIO COUNT");
+    };
+    let (_, layer) = LAYERS
+        .into_iter()
+        .find(|(name, _)| name == layer)
+        .expect("a known layer");
+    let count: u64 = count.parse().expect("a count");
+    let app = App::new(layer).expect("a memory-store app");
+    for _ in 0..count {
+        std::hint::black_box(app.call(scenario).expect("an answer"));
+    }
+}

@@ -1,17 +1,17 @@
-//! The session layer's own cost on axum, in process: one request through the router, no
+//! The session layer's own cost on axum (and Rocket), in process: one request through the router, no
 //! socket and no kernel. The HTTP comparison's req/s moves ±5% with the machine; this
 //! isolates what the layer adds per request (bare router vs. ours vs. tower-sessions), so a
 //! change to the hot path can be judged on its own. On a busy host, where time itself moves,
-//! `axum_instructions` counts instructions instead.
+//! `instructions` counts instructions instead.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use session_bench::in_process::{App, LAYERS, SCENARIOS};
+use session_bench::in_process::{App, APPS, SCENARIOS};
 use std::hint::black_box;
 
 fn layers(c: &mut Criterion) {
-    for (name, layer) in LAYERS {
-        let app = App::new(layer).expect("a memory-store app");
-        let mut g = c.benchmark_group(format!("axum_{name}"));
+    for name in APPS {
+        let app = App::named(name).expect("a memory-store app");
+        let mut g = c.benchmark_group(name.replace('/', "_"));
         for scenario in SCENARIOS {
             g.bench_function(scenario, |b| {
                 b.iter(|| black_box(app.call(scenario).expect("an answer")))

@@ -1,16 +1,16 @@
 //! The tower middleware: `begin` before the inner service, `finish` after it.
 
-use std::future::Future;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::extract::ConnectInfo;
-use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
-use session_core::{Clock, HttpRequest, Outcome, SessionManager};
+use http::{Request, Response};
+use session_core::{Clock, HttpRequest, SessionManager};
 use tower_layer::Layer;
 use tower_service::Service;
+
+use crate::future::ResponseFuture;
 
 /// The system clock, the default for every layer.
 ///
@@ -128,9 +128,6 @@ pub struct SessionService<S> {
     layer: SessionLayer,
 }
 
-/// The future a [`SessionService`] returns.
-type ResponseFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
-
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for SessionService<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>> + Send + 'static,
@@ -140,7 +137,7 @@ where
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
-    type Future = ResponseFuture<Self::Response, Self::Error>;
+    type Future = ResponseFuture<S::Future, ResBody>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -164,45 +161,6 @@ where
         // Called here, not inside the future: the service driven to readiness is the one
         // called, and no clone of it (an allocation for axum's boxed routes) is needed.
         let response = self.inner.call(req);
-        Box::pin(async move {
-            let mut res = response.await?;
-            let now = session.began_at();
-            match manager.finish(session, res.status().as_u16(), now).await {
-                Ok(outcome) => apply(&outcome, &mut res),
-                Err(e) => {
-                    let status = e.status(manager.config().conflict_status());
-                    tracing::error!(error = %e, status, "session could not be saved");
-                    res = empty(status);
-                }
-            }
-            Ok(res)
-        })
+        ResponseFuture::new(response, session, manager)
     }
-}
-
-/// Appends the outcome's headers; a value the `http` crate refuses turns the response into a
-/// 500, since sending it without its cookie would silently lose the session.
-fn apply<B: Default>(outcome: &Outcome, res: &mut Response<B>) {
-    for (name, value) in outcome.headers() {
-        let header = HeaderName::from_bytes(name.as_bytes())
-            .ok()
-            .zip(HeaderValue::from_str(value).ok());
-        match header {
-            Some((name, value)) => {
-                res.headers_mut().append(name, value);
-            }
-            None => {
-                tracing::error!(header = name, "session header is not a valid HTTP header");
-                *res = empty(500);
-                return;
-            }
-        }
-    }
-}
-
-/// An empty response with `status` (500 if it is not a valid status code).
-pub(crate) fn empty<B: Default>(status: u16) -> Response<B> {
-    let mut res = Response::new(B::default());
-    *res.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    res
 }

@@ -65,8 +65,10 @@
 
 mod error;
 mod extract;
+mod future;
 mod layer;
 
 pub use error::SessionError;
 pub use extract::{MissingSessionLayer, Session};
+pub use future::ResponseFuture;
 pub use layer::{SessionLayer, SessionService};

@@ -20,23 +20,24 @@ pub fn cookie_values<'a>(
     header: &'a [u8],
     name: &'a str,
 ) -> impl Iterator<Item = std::borrow::Cow<'a, str>> + 'a {
-    raw_cookie_values(header, name).map(|raw| {
+    raw_cookie_values(header, name).filter_map(|raw| {
         let mut buf = Decoded::new();
-        match decoded(raw, &mut buf) {
-            Some(value) => std::borrow::Cow::Owned(value.to_owned()),
-            None => std::borrow::Cow::Borrowed(raw),
-        }
+        Some(match read_value(raw, &mut buf)? {
+            Read::Decoded(value) => std::borrow::Cow::Owned(value.to_owned()),
+            Read::Raw(value) => std::borrow::Cow::Borrowed(value),
+        })
     })
 }
 
-/// [`cookie_values`] before decoding: trimmed, unquoted, UTF-8. Decoding waits until the
-/// session is used, so a request whose handler never touches it pays only for finding it.
+/// [`cookie_values`] before decoding and before the UTF-8 check: trimmed and unquoted bytes.
+/// Both wait until the session is used, so a request whose handler never touches it pays
+/// only for finding it.
 pub(crate) fn raw_cookie_values<'a>(
     header: &'a [u8],
     name: &'a str,
-) -> impl Iterator<Item = &'a str> + 'a {
+) -> impl Iterator<Item = &'a [u8]> + 'a {
     header.split(|&b| b == b';').filter_map(move |pair| {
-        let eq = pair.iter().position(|&b| b == b'=')?;
+        let eq = memchr::memchr(b'=', pair)?;
         let key = trim(&pair[..eq]);
         if key != name.as_bytes() {
             return None;
@@ -45,23 +46,40 @@ pub(crate) fn raw_cookie_values<'a>(
         if value.len() >= 2 && value[0] == b'"' && value[value.len() - 1] == b'"' {
             value = &value[1..value.len() - 1];
         }
-        std::str::from_utf8(value).ok()
+        Some(value)
     })
 }
 
-/// `cookie.parse`'s reading of a raw value: `decodeURIComponent`-ed when it holds a `%` and
-/// that succeeds, else the raw text. A decoded value lives in `buf`, on the stack when short.
-pub(crate) fn read_value<'a>(raw: &'a str, buf: &'a mut Decoded) -> &'a str {
-    decoded(raw, buf).unwrap_or(raw)
+/// A raw value as `cookie.parse` reads it.
+pub(crate) enum Read<'raw, 'buf> {
+    /// `decodeURIComponent` of the value, in the caller's buffer.
+    Decoded(&'buf str),
+    /// The value as sent: it holds no `%`, or does not decode.
+    Raw(&'raw str),
 }
 
-/// The decoded text when `raw` holds a `%` and decodes to UTF-8; `None` keeps it raw.
-fn decoded<'a>(raw: &str, buf: &'a mut Decoded) -> Option<&'a str> {
-    if !raw.contains('%') {
-        return None;
+impl Read<'_, '_> {
+    pub(crate) fn as_str(&self) -> &str {
+        match *self {
+            Read::Decoded(s) | Read::Raw(s) => s,
+        }
     }
-    decode_into(raw.as_bytes(), buf)?;
-    std::str::from_utf8(buf).ok()
+}
+
+/// `cookie.parse`'s reading of a raw value: `decodeURIComponent`-ed when it holds a `%` and
+/// that succeeds, else the raw text; `None` when neither is UTF-8. A decoded value lives in
+/// `buf`, on the stack when short. UTF-8 is checked once in the usual case: on the decoded
+/// bytes, which hold every raw byte that was not an escape.
+pub(crate) fn read_value<'raw, 'buf>(
+    raw: &'raw [u8],
+    buf: &'buf mut Decoded,
+) -> Option<Read<'raw, 'buf>> {
+    if memchr::memchr(b'%', raw).is_some() && decode_into(raw, buf).is_some() {
+        if let Ok(decoded) = std::str::from_utf8(buf) {
+            return Some(Read::Decoded(decoded));
+        }
+    }
+    std::str::from_utf8(raw).ok().map(Read::Raw)
 }
 
 fn trim(mut s: &[u8]) -> &[u8] {
@@ -88,6 +106,12 @@ mod tests {
     fn bad_percent_encoding_keeps_raw_text() {
         let v: Vec<_> = cookie_values(b"id=s%3Aa%ZZ", "id").collect();
         assert_eq!(v, ["s%3Aa%ZZ"]);
+    }
+
+    #[test]
+    fn escapes_decode_unless_the_result_is_not_utf8() {
+        let v: Vec<_> = cookie_values(b"id=%41\xff; id=a%2Fb; id=%E2%82", "id").collect();
+        assert_eq!(v, ["a/b", "%E2%82"]);
     }
 
     #[test]

@@ -64,7 +64,7 @@ pub fn decode_uri_component(text: &str) -> Option<String> {
 pub(crate) fn decode_into(bytes: &[u8], out: &mut Decoded) -> Option<()> {
     out.reserve(bytes.len());
     let mut rest = bytes;
-    while let Some(at) = rest.iter().position(|&b| b == b'%') {
+    while let Some(at) = memchr::memchr(b'%', rest) {
         out.extend_from_slice(&rest[..at]);
         let hi = hex_value(*rest.get(at + 1)?)?;
         let lo = hex_value(*rest.get(at + 2)?)?;

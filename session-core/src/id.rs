@@ -1,7 +1,10 @@
 //! Session identifiers.
 
+use std::cmp::Ordering;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 
+use arrayvec::ArrayString;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
@@ -25,8 +28,28 @@ pub const ID_BYTES: usize = 24;
 /// assert_eq!(id.as_str().len(), 32);
 /// assert_eq!(format!("{id:?}"), "SessionId(<redacted>)");
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SessionId(Box<str>);
+#[derive(Clone)]
+pub struct SessionId(Repr);
+
+/// A generated id's length: such ids, and any other as short, are held inline, so reading,
+/// cloning and dropping one costs no allocation (a request copies its id a few times).
+const INLINE: usize = 32;
+
+/// Inline exactly when the text fits, so equal ids always have the same variant.
+#[derive(Clone)]
+enum Repr {
+    Inline(ArrayString<INLINE>),
+    Heap(Box<str>),
+}
+
+impl Repr {
+    fn of(text: &str) -> Self {
+        match ArrayString::from(text) {
+            Ok(inline) => Repr::Inline(inline),
+            Err(_) => Repr::Heap(text.into()),
+        }
+    }
+}
 
 /// The operating system could not produce random bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +67,16 @@ impl SessionId {
     /// A fresh id: 24 bytes from the OS CSPRNG as 32 URL-safe characters.
     pub fn generate() -> Result<Self, RandomnessUnavailable> {
         let bytes = pool::take()?;
-        Ok(Self(URL_SAFE_NO_PAD.encode(bytes).into_boxed_str()))
+        let mut text = [0u8; INLINE];
+        // 24 bytes are exactly 32 characters: the buffer is the right size, and the
+        // fallback below is never taken.
+        let written = URL_SAFE_NO_PAD
+            .encode_slice(bytes, &mut text)
+            .unwrap_or_default();
+        Ok(match std::str::from_utf8(&text[..written]) {
+            Ok(text) => Self(Repr::of(text)),
+            Err(_) => Self(Repr::Heap(URL_SAFE_NO_PAD.encode(bytes).into())),
+        })
     }
 
     /// Wraps an existing id (read from a store, or made by another implementation).
@@ -56,12 +88,41 @@ impl SessionId {
     /// assert_eq!(SessionId::parse("abc").unwrap().as_str(), "abc");
     /// ```
     pub fn parse(text: &str) -> Option<Self> {
-        (!text.is_empty()).then(|| Self(text.into()))
+        (!text.is_empty()).then(|| Self(Repr::of(text)))
     }
 
     /// The id as text. Printing it in logs lets whoever reads the logs take over the session.
     pub fn as_str(&self) -> &str {
-        &self.0
+        match &self.0 {
+            Repr::Inline(text) => text,
+            Repr::Heap(text) => text,
+        }
+    }
+}
+
+impl PartialEq for SessionId {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for SessionId {}
+
+impl Hash for SessionId {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl PartialOrd for SessionId {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for SessionId {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.as_str().cmp(other.as_str())
     }
 }
 
@@ -84,6 +145,17 @@ mod tests {
             .as_str()
             .bytes()
             .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
+    }
+
+    #[test]
+    fn short_and_long_ids_compare_by_their_text() {
+        let long = "a".repeat(INLINE + 1);
+        let long = SessionId::parse(&long).unwrap();
+        let short = SessionId::parse("b").unwrap();
+        assert_eq!(long.as_str().len(), INLINE + 1);
+        assert!(long < short);
+        assert_eq!(long.clone(), long);
+        assert_eq!(SessionId::parse("b"), Some(short));
     }
 
     #[test]

@@ -129,6 +129,11 @@ impl State {
         }
     }
 
+    /// See [`Session::needs_finish`].
+    pub(crate) fn needs_finish(&self) -> bool {
+        self.phase != Phase::NotLoaded || self.destroyed
+    }
+
     /// The session as a codec or token format sees it.
     pub(crate) fn snapshot(&self) -> crate::record::SessionState {
         crate::record::SessionState {
@@ -340,6 +345,25 @@ impl Session {
     /// ```
     pub fn began_at(&self) -> OffsetDateTime {
         self.shared.now
+    }
+
+    /// Whether [`SessionManager::finish`] has anything to do: `false` when the handler
+    /// neither used nor destroyed the session, so an adapter may skip the call (and the
+    /// future it would allocate).
+    ///
+    /// ```
+    /// # use session_core::{Config, HttpRequest, SessionManager};
+    /// # let config = Config::builder().secret("0123456789abcdef0123456789abcdef").build().unwrap();
+    /// # let manager = SessionManager::stateless(config, session_core::JwtFormat::new(session_core::StatelessKeys::new(["0123456789abcdef0123456789abcdef"]).unwrap()));
+    /// let headers = http::HeaderMap::new();
+    /// let now = time::macros::datetime!(2030-01-01 0:00 UTC);
+    /// let session = manager.begin(&HttpRequest { headers: &headers, peer: None, tls: true }, now);
+    /// assert!(!session.needs_finish());
+    /// session.destroy();
+    /// assert!(session.needs_finish());
+    /// ```
+    pub fn needs_finish(&self) -> bool {
+        self.lock().needs_finish()
     }
 
     /// Whether anything the handler did needs saving.

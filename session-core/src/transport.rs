@@ -45,7 +45,7 @@ impl Candidates {
         let raw = self.first.as_deref().into_iter();
         raw.chain(self.rest.iter().map(|r| &r[..])).find_map(|raw| {
             let mut buf = Decoded::new();
-            f(read_value(std::str::from_utf8(raw).ok()?, &mut buf))
+            f(read_value(raw, &mut buf)?.as_str())
         })
     }
 }
@@ -66,7 +66,7 @@ pub(crate) fn candidates(config: &Config, request: &impl RequestView) -> Candida
                 seen += 1;
                 // An oversized value is ignored: the visitor gets a new session.
                 if value.len() <= config.max_cookie_bytes {
-                    out.push(value.as_bytes());
+                    out.push(value);
                 }
                 if config.duplicate_cookies == DuplicateCookies::FirstOnly || seen == MAX_CANDIDATES
                 {

@@ -19,6 +19,8 @@ mod warp;
 use std::net::{Ipv4Addr, SocketAddr};
 
 pub use self::axum::app as axum_app;
+#[cfg(feature = "rocket")]
+pub use self::rocket::app as rocket_app;
 
 use session_core::{Config, Secure, SessionManager};
 use session_stores::{MemoryStore, RedisStore};
@@ -77,7 +79,7 @@ fn ours_config() -> Result<Config, BenchError> {
 }
 
 /// Our manager with the memory store (256 shards, the default).
-fn ours_memory() -> Result<SessionManager, BenchError> {
+pub(crate) fn ours_memory() -> Result<SessionManager, BenchError> {
     Ok(SessionManager::new(ours_config()?, MemoryStore::new()))
 }
 

@@ -3,7 +3,8 @@
 use std::net::SocketAddr;
 
 use rocket::config::LogLevel;
-use rocket::{get, routes, Config};
+use rocket::{get, routes, Build, Config, Rocket};
+use session_core::SessionManager;
 use session_rocket::{Session, SessionError, SessionFairing};
 
 use super::ours;
@@ -19,27 +20,38 @@ pub(super) fn run(layer: Layer, addr: SocketAddr, redis: Option<String>) -> Resu
             log_level: LogLevel::Off,
             ..Config::release_default()
         };
-        let base = rocket::custom(config);
-        let rocket = match (layer, redis) {
-            (Layer::Bare, _) => base.mount("/", routes![bare_rw, bare_read, bare_new, untouched]),
-            (Layer::OursMemory, _) => base
-                .attach(SessionFairing::new(super::ours_memory()?))
-                .mount("/", routes![rw, read, new, untouched]),
-            (Layer::OursRedis, Some(url)) => base
-                .attach(SessionFairing::new(super::ours_redis(&url).await?))
-                .mount("/", routes![rw, read, new, untouched]),
+        let manager = match (layer, redis) {
+            (Layer::Bare, _) => None,
+            (Layer::OursMemory, _) => Some(super::ours_memory()?),
+            (Layer::OursRedis, Some(url)) => Some(super::ours_redis(&url).await?),
             (other, _) => {
                 return Err(BenchError::Usage(format!(
                     "{other:?} is not a Rocket layer"
                 )))
             }
         };
+        let rocket = app(rocket::custom(config), manager);
         rocket
             .launch()
             .await
             .map_err(|e| BenchError::Child(e.to_string()))?;
         Ok(())
     })
+}
+
+/// The routes on `base`: bare without a manager, else ours with the session fairing.
+///
+/// ```
+/// let rocket = session_bench::servers::rocket_app(rocket::build(), None);
+/// # let _ = rocket;
+/// ```
+pub fn app(base: Rocket<Build>, manager: Option<SessionManager>) -> Rocket<Build> {
+    match manager {
+        None => base.mount("/", routes![bare_rw, bare_read, bare_new, untouched]),
+        Some(manager) => base
+            .attach(SessionFairing::new(manager))
+            .mount("/", routes![rw, read, new, untouched]),
+    }
 }
 
 #[get("/rw")]

@@ -153,7 +153,7 @@ impl SessionManager {
         let config = &self.inner.config;
         let mut state = {
             let mut guard = session.lock();
-            if guard.phase == Phase::NotLoaded && !guard.destroyed {
+            if !guard.needs_finish() {
                 return Ok(Outcome::default());
             }
             std::mem::replace(&mut *guard, State::new(now))

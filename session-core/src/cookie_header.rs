@@ -36,18 +36,38 @@ pub(crate) fn raw_cookie_values<'a>(
     header: &'a [u8],
     name: &'a str,
 ) -> impl Iterator<Item = &'a [u8]> + 'a {
-    header.split(|&b| b == b';').filter_map(move |pair| {
-        let eq = memchr::memchr(b'=', pair)?;
-        let key = trim(&pair[..eq]);
-        if key != name.as_bytes() {
-            return None;
+    let mut rest = Some(header);
+    std::iter::from_fn(move || loop {
+        let pairs = rest?;
+        // memchr rather than a byte-by-byte split: a session cookie is most of the header.
+        let pair = match memchr::memchr(b';', pairs) {
+            Some(end) => {
+                rest = Some(&pairs[end + 1..]);
+                &pairs[..end]
+            }
+            None => {
+                rest = None;
+                pairs
+            }
+        };
+        if let Some(value) = value_of(pair, name) {
+            return Some(value);
         }
-        let mut value = trim(&pair[eq + 1..]);
-        if value.len() >= 2 && value[0] == b'"' && value[value.len() - 1] == b'"' {
-            value = &value[1..value.len() - 1];
-        }
-        Some(value)
     })
+}
+
+/// The value of one `name=value` pair, trimmed and unquoted, if the pair is `name`'s.
+fn value_of<'a>(pair: &'a [u8], name: &str) -> Option<&'a [u8]> {
+    let eq = memchr::memchr(b'=', pair)?;
+    let key = trim(&pair[..eq]);
+    if key != name.as_bytes() {
+        return None;
+    }
+    let mut value = trim(&pair[eq + 1..]);
+    if value.len() >= 2 && value[0] == b'"' && value[value.len() - 1] == b'"' {
+        value = &value[1..value.len() - 1];
+    }
+    Some(value)
 }
 
 /// A raw value as `cookie.parse` reads it.

@@ -1,4 +1,6 @@
-//! The fairing: begin in `on_request`, finish in `on_response`.
+//! The fairing: the session begins when a route first takes the guard, and finishes in
+//! `on_response`. A request whose route never takes it costs no `begin` (no header parsing)
+//! and no request callback.
 
 use std::io::Cursor;
 use std::net::IpAddr;
@@ -6,10 +8,12 @@ use std::sync::{Arc, Mutex};
 
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::Status;
-use rocket::{Data, Request, Response};
+use rocket::{Build, Request, Response, Rocket};
 use session_core::{Clock, RequestView, SessionManager};
 
-/// Begins the session for each request and saves it before the response leaves.
+/// Begins a request's session when its route first takes the [`crate::Session`] guard, and
+/// saves it before the response leaves. One per application: a second one attached fails
+/// ignition, with an error logged.
 ///
 /// ```
 /// use session_core::{Config, SessionManager};
@@ -40,9 +44,24 @@ impl Slot {
     }
 }
 
-/// The session the fairing began for `req`, if it is attached.
+/// What the guard needs to begin a session: the attached fairing's manager and clock,
+/// managed by the fairing at ignition.
+struct Begin {
+    manager: SessionManager,
+    clock: Arc<dyn Clock>,
+}
+
+/// The request's session, begun now if the route takes the guard for the first time; `None`
+/// without the fairing.
 pub(crate) fn current(req: &Request<'_>) -> Option<session_core::Session> {
-    req.local_cache(Slot::default).lock().clone()
+    let mut slot = req.local_cache(Slot::default).lock();
+    if let Some(session) = slot.as_ref() {
+        return Some(session.clone());
+    }
+    let begin = req.rocket().state::<Begin>()?;
+    let session = begin.manager.begin(&View(req), begin.clock.now());
+    *slot = Some(session.clone());
+    Some(session)
 }
 
 impl SessionFairing {
@@ -112,19 +131,28 @@ impl Fairing for SessionFairing {
     fn info(&self) -> Info {
         Info {
             name: "session",
-            kind: Kind::Request | Kind::Response,
+            kind: Kind::Ignite | Kind::Response,
         }
     }
 
-    async fn on_request(&self, req: &mut Request<'_>, _: &mut Data<'_>) {
-        let session = self.manager.begin(&View(req), self.clock.now());
-        *req.local_cache(Slot::default).lock() = Some(session);
+    async fn on_ignite(&self, rocket: Rocket<Build>) -> rocket::fairing::Result {
+        if rocket.state::<Begin>().is_some() {
+            tracing::error!("SessionFairing is attached twice: attach one per application");
+            return Err(rocket);
+        }
+        Ok(rocket.manage(Begin {
+            manager: self.manager.clone(),
+            clock: self.clock.clone(),
+        }))
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
         let Some(session) = req.local_cache(Slot::default).lock().take() else {
             return;
         };
+        if !session.needs_finish() {
+            return;
+        }
         let now = session.began_at();
         match self.manager.finish(session, res.status().code, now).await {
             Ok(outcome) => {

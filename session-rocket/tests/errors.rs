@@ -44,3 +44,20 @@ async fn a_store_down_while_saving_is_a_503_without_a_cookie() {
     assert_eq!(store.calls(), 1, "one failed create");
     assert!(store.inner().is_empty());
 }
+
+#[rocket::async_test]
+async fn a_second_fairing_fails_ignition() {
+    let store = Instrumented::new(MemoryStore::new());
+    let rocket = rocket::build()
+        .attach(SessionFairing::new(manager(store.clone())))
+        .attach(SessionFairing::new(manager(store)))
+        .mount("/", rocket::routes![write]);
+    let Err(error) = rocket.ignite().await else {
+        panic!("a second fairing must fail ignition");
+    };
+    // Reading the kind marks Rocket's error handled (unhandled, it panics when dropped).
+    assert!(matches!(
+        error.kind(),
+        rocket::error::ErrorKind::FailedFairings(failed) if failed[0].name == "session"
+    ));
+}

@@ -119,7 +119,9 @@ impl Keyring {
     /// one of the secrets produced it (compared in constant time), and the id is not empty.
     pub fn unsign<'a>(&self, value: &'a str) -> Option<Verified<'a>> {
         let signed = value.strip_prefix("s:")?;
-        let (id, mac_b64) = signed.rsplit_once('.')?;
+        // memchr's search, not `rsplit_once`'s byte loop: the id is most of the value.
+        let dot = memchr::memrchr(b'.', signed.as_bytes())?;
+        let (id, mac_b64) = (&signed[..dot], &signed[dot + 1..]);
         if mac_b64.len() != MAC_B64_LEN {
             return None;
         }

@@ -6,7 +6,6 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use session_bench::in_process::{App, APPS, SCENARIOS};
-use std::hint::black_box;
 
 fn layers(c: &mut Criterion) {
     for name in APPS {
@@ -14,7 +13,7 @@ fn layers(c: &mut Criterion) {
         let mut g = c.benchmark_group(name.replace('/', "_"));
         for scenario in SCENARIOS {
             g.bench_function(scenario, |b| {
-                b.iter(|| black_box(app.call(scenario).expect("an answer")))
+                b.iter(|| app.call(scenario).expect("an answer"))
             });
         }
         g.finish();

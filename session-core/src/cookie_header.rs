@@ -30,8 +30,8 @@ pub fn cookie_values<'a>(
 }
 
 /// [`cookie_values`] before decoding and before the UTF-8 check: trimmed and unquoted bytes.
-/// Both wait until the session is used, so a request whose handler never touches it pays
-/// only for finding it.
+/// Decoding waits until the session is used, so a request whose handler never touches it
+/// pays only for finding it.
 pub(crate) fn raw_cookie_values<'a>(
     header: &'a [u8],
     name: &'a str,
@@ -87,19 +87,21 @@ impl Read<'_, '_> {
 }
 
 /// `cookie.parse`'s reading of a raw value: `decodeURIComponent`-ed when it holds a `%` and
-/// that succeeds, else the raw text; `None` when neither is UTF-8. A decoded value lives in
-/// `buf`, on the stack when short. UTF-8 is checked once in the usual case: on the decoded
-/// bytes, which hold every raw byte that was not an escape.
+/// that succeeds, else the raw text; `None` when the raw value is not UTF-8 (even if its
+/// escapes would complete a character). A decoded value lives in `buf`, on the stack when
+/// short.
 pub(crate) fn read_value<'raw, 'buf>(
     raw: &'raw [u8],
     buf: &'buf mut Decoded,
 ) -> Option<Read<'raw, 'buf>> {
-    if memchr::memchr(b'%', raw).is_some() && decode_into(raw, buf).is_some() {
+    let raw = std::str::from_utf8(raw).ok()?;
+    if memchr::memchr(b'%', raw.as_bytes()).is_some() && decode_into(raw.as_bytes(), buf).is_some()
+    {
         if let Ok(decoded) = std::str::from_utf8(buf) {
             return Some(Read::Decoded(decoded));
         }
     }
-    std::str::from_utf8(raw).ok().map(Read::Raw)
+    Some(Read::Raw(raw))
 }
 
 fn trim(mut s: &[u8]) -> &[u8] {
@@ -132,6 +134,12 @@ mod tests {
     fn escapes_decode_unless_the_result_is_not_utf8() {
         let v: Vec<_> = cookie_values(b"id=%41\xff; id=a%2Fb; id=%E2%82", "id").collect();
         assert_eq!(v, ["a/b", "%E2%82"]);
+    }
+
+    #[test]
+    fn raw_bytes_that_are_not_utf8_are_skipped_even_when_escapes_complete_them() {
+        let v: Vec<_> = cookie_values(b"id=%C3\xA9; id=\xC3%A9; id=ok", "id").collect();
+        assert_eq!(v, ["ok"]);
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub struct SessionId(Repr);
 /// A generated id's length: such ids, and any other as short, are held inline, so reading,
 /// cloning and dropping one costs no allocation (a request copies its id a few times).
 const INLINE: usize = 32;
+const _: () = assert!(ID_BYTES.is_multiple_of(3) && ID_BYTES / 3 * 4 == INLINE);
 
 /// Inline exactly when the text fits, so equal ids always have the same variant.
 #[derive(Clone)]
@@ -68,15 +69,17 @@ impl SessionId {
     pub fn generate() -> Result<Self, RandomnessUnavailable> {
         let bytes = pool::take()?;
         let mut text = [0u8; INLINE];
-        // 24 bytes are exactly 32 characters: the buffer is the right size, and the
-        // fallback below is never taken.
-        let written = URL_SAFE_NO_PAD
+        // Exactly `INLINE` characters (checked at compile time below), all ASCII; the
+        // fallbacks only keep this free of `unwrap`.
+        let encoded = URL_SAFE_NO_PAD
             .encode_slice(bytes, &mut text)
-            .unwrap_or_default();
-        Ok(match std::str::from_utf8(&text[..written]) {
-            Ok(text) => Self(Repr::of(text)),
-            Err(_) => Self(Repr::Heap(URL_SAFE_NO_PAD.encode(bytes).into())),
-        })
+            .ok()
+            .and_then(|written| std::str::from_utf8(&text[..written]).ok())
+            .and_then(|text| ArrayString::from(text).ok());
+        Ok(Self(match encoded {
+            Some(inline) => Repr::Inline(inline),
+            None => Repr::of(&URL_SAFE_NO_PAD.encode(bytes)),
+        }))
     }
 
     /// Wraps an existing id (read from a store, or made by another implementation).

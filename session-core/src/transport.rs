@@ -62,7 +62,11 @@ pub(crate) fn candidates(config: &Config, request: &impl RequestView) -> Candida
     if config.cookie_transport {
         let mut seen = 0;
         'headers: for value in request.cookie_headers() {
-            for value in raw_cookie_values(value, &config.name) {
+            // Values that are not UTF-8 are unreadable, as in `cookie.parse`: they are not
+            // candidates and do not count as the first cookie.
+            let readable = raw_cookie_values(value, &config.name)
+                .filter(|value| std::str::from_utf8(value).is_ok());
+            for value in readable {
                 seen += 1;
                 // An oversized value is ignored: the visitor gets a new session.
                 if value.len() <= config.max_cookie_bytes {

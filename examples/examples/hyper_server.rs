@@ -11,7 +11,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+use http::header::{HeaderValue, CONTENT_TYPE};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
@@ -95,21 +95,11 @@ async fn with_session(
     let now = session.began_at();
     match manager.finish(session, res.status().as_u16(), now).await {
         Ok(outcome) => {
-            for (name, value) in outcome.headers() {
-                match (
-                    HeaderName::from_bytes(name.as_bytes()),
-                    HeaderValue::from_str(value),
-                ) {
-                    (Ok(name), Ok(value)) => {
-                        res.headers_mut().append(name, value);
-                    }
-                    _ => {
-                        return Ok(text(
-                            StatusCode::INTERNAL_SERVER_ERROR,
-                            "bad session header",
-                        ))
-                    }
-                }
+            if outcome.append_to(res.headers_mut()).is_err() {
+                return Ok(text(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "bad session header",
+                ));
             }
         }
         Err(e) => res = error_response(&e, e.status(conflict_status)),

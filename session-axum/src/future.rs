@@ -4,8 +4,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use http::{HeaderName, HeaderValue, Response, StatusCode};
-use session_core::{Outcome, Session, SessionManager};
+use http::{Response, StatusCode};
+use session_core::{Session, SessionManager};
 
 /// `finish` and the response it completes; boxed because `finish` is an `async fn`.
 type Finishing<B> = Pin<Box<dyn Future<Output = Response<B>> + Send>>;
@@ -63,7 +63,12 @@ async fn finish<B: Default>(
 ) -> Response<B> {
     let now = session.began_at();
     match manager.finish(session, res.status().as_u16(), now).await {
-        Ok(outcome) => apply(&outcome, &mut res),
+        Ok(outcome) => {
+            if let Err(e) = outcome.append_to(res.headers_mut()) {
+                tracing::error!(error = %e, "the session's headers could not be sent");
+                res = empty(500);
+            }
+        }
         Err(e) => {
             let status = e.status(manager.config().conflict_status());
             tracing::error!(error = %e, status, "session could not be saved");
@@ -71,26 +76,6 @@ async fn finish<B: Default>(
         }
     }
     res
-}
-
-/// Appends the outcome's headers; a value the `http` crate refuses turns the response into a
-/// 500, since sending it without its cookie would silently lose the session.
-fn apply<B: Default>(outcome: &Outcome, res: &mut Response<B>) {
-    for (name, value) in outcome.headers() {
-        let header = HeaderName::from_bytes(name.as_bytes())
-            .ok()
-            .zip(HeaderValue::from_str(value).ok());
-        match header {
-            Some((name, value)) => {
-                res.headers_mut().append(name, value);
-            }
-            None => {
-                tracing::error!(header = name, "session header is not a valid HTTP header");
-                *res = empty(500);
-                return;
-            }
-        }
-    }
 }
 
 /// An empty response with `status` (500 if it is not a valid status code).

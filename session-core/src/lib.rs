@@ -73,6 +73,8 @@ pub use cookie_header::cookie_values;
 pub use encoding::{decode_uri_component, encode_uri_component_into};
 pub use error::SessionError;
 pub use id::{RandomnessUnavailable, SessionId, ID_BYTES};
+#[cfg(feature = "http")]
+pub use manager::InvalidHeader;
 pub use manager::{Outcome, SessionManager, UserSession};
 pub use record::{
     duration_millis, from_unix_millis, unix_millis, Codec, CodecError, JsonCodec, Record,

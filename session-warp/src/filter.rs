@@ -6,7 +6,6 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use session_core::{Clock, HttpRequest, SessionManager};
-use warp::http::header::{HeaderName, HeaderValue};
 use warp::http::HeaderMap;
 use warp::reply::{Reply, Response};
 use warp::Filter;
@@ -152,28 +151,13 @@ impl Session {
         let manager = self.sessions.manager;
         let now = self.inner.began_at();
         match manager.finish(self.inner, res.status().as_u16(), now).await {
-            Ok(outcome) => {
-                for (name, value) in outcome.headers() {
-                    let header = HeaderName::from_bytes(name.as_bytes())
-                        .ok()
-                        .zip(HeaderValue::from_str(value).ok());
-                    match header {
-                        Some((name, value)) => {
-                            res.headers_mut().append(name, value);
-                        }
-                        // The core renders visible ASCII only; a failure here is a bug, and
-                        // sending the reply without its cookie would silently lose the session.
-                        None => {
-                            tracing::error!(
-                                header = name,
-                                "session header is not a valid HTTP header"
-                            );
-                            return empty(500);
-                        }
-                    }
+            Ok(outcome) => match outcome.append_to(res.headers_mut()) {
+                Ok(()) => res,
+                Err(e) => {
+                    tracing::error!(error = %e, "the session's headers could not be sent");
+                    empty(500)
                 }
-                res
-            }
+            },
             Err(e) => {
                 let status = e.status(manager.config().conflict_status());
                 tracing::error!(error = %e, status, "session could not be saved");

@@ -1,6 +1,8 @@
 //! The driver: sequences the pure decisions around one store (or a stateless token format).
 //! Runtime-agnostic.
 
+#[cfg(feature = "http")]
+mod http_headers;
 mod load;
 mod output;
 mod stateless;
@@ -11,6 +13,8 @@ use std::sync::{Arc, Mutex};
 
 use time::OffsetDateTime;
 
+#[cfg(feature = "http")]
+pub use http_headers::InvalidHeader;
 pub use output::Outcome;
 pub use users::UserSession;
 

@@ -144,3 +144,20 @@ impl SessionManager {
         }
     }
 }
+
+#[cfg(all(test, feature = "http"))]
+mod tests {
+    use super::Outcome;
+
+    #[test]
+    fn a_refused_header_writes_none_of_them() {
+        let outcome = Outcome {
+            set_cookie: Some("id=s%3Aabc; Path=/".to_owned()),
+            token: Some(("x-session-token".to_owned(), "bad\nvalue".to_owned())),
+        };
+        let mut headers = http::HeaderMap::new();
+        let error = outcome.append_to(&mut headers).unwrap_err();
+        assert_eq!(error.name(), "x-session-token");
+        assert!(headers.is_empty());
+    }
+}

@@ -1,0 +1,64 @@
+//! Writing an [`Outcome`] into an `http::HeaderMap`, for adapters built on the `http` crate.
+
+use std::fmt;
+
+use smallvec::SmallVec;
+
+use super::Outcome;
+
+/// A header of an [`Outcome`] that the `http` crate refuses. The core renders visible ASCII
+/// only, so this is a bug; the adapter should answer 500, since sending the response without
+/// its cookie would silently lose the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidHeader {
+    name: String,
+}
+
+impl InvalidHeader {
+    /// The refused header's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl fmt::Display for InvalidHeader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "session header `{}` is not a valid HTTP header",
+            self.name
+        )
+    }
+}
+
+impl std::error::Error for InvalidHeader {}
+
+impl Outcome {
+    /// Appends the outcome's headers to `headers`, all of them or, on error, none.
+    ///
+    /// ```
+    /// let mut headers = http::HeaderMap::new();
+    /// session_core::Outcome::default().append_to(&mut headers).unwrap();
+    /// assert!(headers.is_empty());
+    /// ```
+    pub fn append_to(&self, headers: &mut http::HeaderMap) -> Result<(), InvalidHeader> {
+        let mut checked: SmallVec<[_; 2]> = SmallVec::new();
+        for (name, value) in self.headers() {
+            match (
+                http::HeaderName::from_bytes(name.as_bytes()),
+                http::HeaderValue::from_str(value),
+            ) {
+                (Ok(name), Ok(value)) => checked.push((name, value)),
+                _ => {
+                    return Err(InvalidHeader {
+                        name: name.to_owned(),
+                    })
+                }
+            }
+        }
+        for (name, value) in checked {
+            headers.append(name, value);
+        }
+        Ok(())
+    }
+}

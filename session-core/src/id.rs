@@ -69,15 +69,14 @@ impl SessionId {
     pub fn generate() -> Result<Self, RandomnessUnavailable> {
         let bytes = pool::take()?;
         let mut text = [0u8; INLINE];
-        // Exactly `INLINE` characters (checked at compile time below), all ASCII; the
-        // fallbacks only keep this free of `unwrap`.
+        // Exactly `INLINE` ASCII characters (asserted at compile time with `INLINE`); the
+        // fallback only keeps this free of `unwrap`.
         let encoded = URL_SAFE_NO_PAD
             .encode_slice(bytes, &mut text)
             .ok()
-            .and_then(|written| std::str::from_utf8(&text[..written]).ok())
-            .and_then(|text| ArrayString::from(text).ok());
+            .and_then(|written| std::str::from_utf8(&text[..written]).ok());
         Ok(Self(match encoded {
-            Some(inline) => Repr::Inline(inline),
+            Some(text) => Repr::of(text),
             None => Repr::of(&URL_SAFE_NO_PAD.encode(bytes)),
         }))
     }

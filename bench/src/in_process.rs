@@ -64,7 +64,8 @@ impl App {
     /// The axum router with `layer`; for a session layer, with a cookie from `/new`.
     pub fn axum(layer: Layer) -> Result<Self, BenchError> {
         let rt = tokio::runtime::Builder::new_current_thread().build()?;
-        let router = axum_app(layer)?;
+        // As `axum::serve` does per connection: routes become services once, not per request.
+        let router = axum_app(layer)?.with_state(());
         Self::with_cookie(Target::Axum { router, rt }, layer != Layer::Bare)
     }
 

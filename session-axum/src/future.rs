@@ -5,20 +5,19 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use http::{Response, StatusCode};
-use session_core::{Session, SessionManager};
-
-/// `finish` and the response it completes; boxed because `finish` is an `async fn`.
-type Finishing<B> = Pin<Box<dyn Future<Output = Response<B>> + Send>>;
+use session_core::{Finish, Outcome, Session, SessionError, SessionManager};
 
 pin_project_lite::pin_project! {
     /// The future a [`crate::SessionService`] returns: the inner service's response with the
-    /// session's outcome applied. Named rather than boxed, so that a request whose handler
-    /// never touched the session finishes without an allocation.
+    /// session's outcome applied. Named rather than boxed: a request that needs no store call
+    /// finishes without an allocation, and one that does only boxes the store call (inside
+    /// [`Finish`]).
     pub struct ResponseFuture<F, B> {
         #[pin]
         inner: F,
-        session: Option<(Session, SessionManager)>,
-        finishing: Option<Finishing<B>>,
+        manager: SessionManager,
+        session: Option<Session>,
+        finishing: Option<(Finish, Response<B>)>,
     }
 }
 
@@ -26,7 +25,8 @@ impl<F, B> ResponseFuture<F, B> {
     pub(crate) fn new(inner: F, session: Session, manager: SessionManager) -> Self {
         Self {
             inner,
-            session: Some((session, manager)),
+            manager,
+            session: Some(session),
             finishing: None,
         }
     }
@@ -35,34 +35,39 @@ impl<F, B> ResponseFuture<F, B> {
 impl<F, B, E> Future for ResponseFuture<F, B>
 where
     F: Future<Output = Result<Response<B>, E>>,
-    B: Default + Send + 'static,
+    B: Default,
 {
     type Output = Result<Response<B>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        if let Some(finishing) = this.finishing.as_mut() {
-            return finishing.as_mut().poll(cx).map(Ok);
-        }
-        let res = ready!(this.inner.poll(cx))?;
-        let finishing = match this.session.take() {
-            Some((session, manager)) if session.needs_finish() => this
-                .finishing
-                .insert(Box::pin(finish(manager, session, res))),
-            _ => return Poll::Ready(Ok(res)),
+        let (finish, res) = match this.finishing {
+            Some(finishing) => finishing,
+            None => {
+                let res = ready!(this.inner.poll(cx))?;
+                let session = match this.session.take() {
+                    Some(session) if session.needs_finish() => session,
+                    _ => return Poll::Ready(Ok(res)),
+                };
+                let now = session.began_at();
+                let finish = this.manager.finish(session, res.status().as_u16(), now);
+                this.finishing.insert((finish, res))
+            }
         };
-        finishing.as_mut().poll(cx).map(Ok)
+        let result = ready!(Pin::new(finish).poll(cx));
+        // An empty response allocates nothing; it stands in until the future is dropped.
+        let res = std::mem::replace(res, Response::new(B::default()));
+        Poll::Ready(Ok(apply(this.manager, result, res)))
     }
 }
 
-/// Runs `finish` and applies its outcome to `res`, or replaces `res` by the error's status.
-async fn finish<B: Default>(
-    manager: SessionManager,
-    session: Session,
+/// Applies `finish`'s outcome to `res`, or replaces `res` by the error's status.
+fn apply<B: Default>(
+    manager: &SessionManager,
+    result: Result<Outcome, SessionError>,
     mut res: Response<B>,
 ) -> Response<B> {
-    let now = session.began_at();
-    match manager.finish(session, res.status().as_u16(), now).await {
+    match result {
         Ok(outcome) => {
             if let Err(e) = outcome.append_to(res.headers_mut()) {
                 tracing::error!(error = %e, "the session's headers could not be sent");

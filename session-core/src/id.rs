@@ -8,6 +8,8 @@ use arrayvec::ArrayString;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
+use crate::base64_table::URL_SAFE;
+
 mod pool;
 
 /// Number of random bytes in a generated id: 192 bits, like express-session's `uid(24)`.
@@ -91,6 +93,23 @@ impl SessionId {
     /// ```
     pub fn parse(text: &str) -> Option<Self> {
         (!text.is_empty()).then(|| Self(Repr::of(text)))
+    }
+
+    /// The raw bytes of an id shaped like a generated one (32 URL-safe base64 characters,
+    /// which are exactly [`ID_BYTES`] bytes), for stores that keep ids compactly; `None` for
+    /// any other id.
+    ///
+    /// ```
+    /// # use session_core::SessionId;
+    /// let id = SessionId::generate().unwrap();
+    /// assert_eq!(id.to_bytes().unwrap().len(), session_core::ID_BYTES);
+    /// assert!(SessionId::parse("abc").unwrap().to_bytes().is_none());
+    /// ```
+    pub fn to_bytes(&self) -> Option<[u8; ID_BYTES]> {
+        let mut raw = [0u8; ID_BYTES];
+        URL_SAFE
+            .decode_exact(self.as_str().as_bytes(), &mut raw)
+            .then_some(raw)
     }
 
     /// The id as text. Printing it in logs lets whoever reads the logs take over the session.

@@ -47,6 +47,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod base64_table;
 mod config;
 mod cookie_header;
 pub mod decision;
@@ -75,7 +76,7 @@ pub use error::SessionError;
 pub use id::{RandomnessUnavailable, SessionId, ID_BYTES};
 #[cfg(feature = "http")]
 pub use manager::InvalidHeader;
-pub use manager::{Outcome, SessionManager, UserSession};
+pub use manager::{Finish, Outcome, SessionManager, UserSession};
 pub use record::{
     duration_millis, from_unix_millis, unix_millis, Codec, CodecError, JsonCodec, Record,
     SessionState,

@@ -11,6 +11,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
+use crate::base64_table::STANDARD;
+
 type HmacSha256 = Hmac<Sha256>;
 
 /// Length of an unpadded standard-base64 HMAC-SHA256.
@@ -122,19 +124,14 @@ impl Keyring {
         // memchr's search, not `rsplit_once`'s byte loop: the id is most of the value.
         let dot = memchr::memrchr(b'.', signed.as_bytes())?;
         let (id, mac_b64) = (&signed[..dot], &signed[dot + 1..]);
-        if mac_b64.len() != MAC_B64_LEN {
+        let mut provided = [0u8; 32];
+        if !STANDARD.decode_exact(mac_b64.as_bytes(), &mut provided) {
             return None;
         }
-        let mut provided = [0u8; 33];
-        let n = STANDARD_NO_PAD.decode_slice(mac_b64, &mut provided).ok()?;
-        if n != 32 {
-            return None;
-        }
-        let provided = &provided[..32];
         // Check every key even after a match so that timing does not reveal which one matched.
         let mut found = None;
         for (index, key) in self.keys.iter().enumerate() {
-            let ok: bool = key.mac(id.as_bytes()).ct_eq(provided).into();
+            let ok: bool = key.mac(id.as_bytes()).ct_eq(&provided).into();
             if ok && found.is_none() {
                 found = Some(index);
             }

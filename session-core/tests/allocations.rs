@@ -57,8 +57,11 @@ fn count(f: impl FnOnce()) -> usize {
 
 #[test]
 fn allocations_per_request() {
+    // The fixed record expires an hour from now, as this lifetime would set it: no touch is
+    // due, so `finish` has no store call to make.
     let config = Config::builder()
         .secret("0123456789abcdef0123456789abcdef")
+        .max_age(Some(std::time::Duration::from_secs(3600)))
         .build()
         .unwrap();
     let mut value = String::new();
@@ -93,8 +96,8 @@ fn allocations_per_request() {
         untouched <= 1,
         "untouched request allocated {untouched} times"
     );
-    // Unchanged read, 6 today: the handle's Arc, the boxed store future and the record's
-    // payload (the store's), the decoded map's node and its key. Ids, the cookie value and
-    // the read-key note are held inline.
-    assert!(unchanged <= 6, "unchanged read allocated {unchanged} times");
+    // Unchanged read, 5 today: the handle's Arc, the boxed store future and the record's
+    // payload (the store's), the decoded map's node and its key. Ids, the cookie value, the
+    // read-key note and `finish` (no store call to wait for) take none.
+    assert!(unchanged <= 5, "unchanged read allocated {unchanged} times");
 }

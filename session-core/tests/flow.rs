@@ -64,6 +64,29 @@ fn new_session_is_created_then_loaded_without_writes() {
 }
 
 #[test]
+fn finish_waits_only_when_there_is_a_store_call() {
+    let store = LogStore::default();
+    let m = manager(&store, |b| b);
+    let cookie = login(&m, NOW);
+    let state = |finish: &session_core::Finish| format!("{finish:?}");
+
+    let read = begin(&m, Some(&cookie), NOW);
+    run(read.get::<String>("user")).unwrap();
+    assert_eq!(state(&m.finish(read, 200, NOW)), r#"Finish("ready")"#);
+
+    let untouched = begin(&m, Some(&cookie), NOW);
+    assert_eq!(state(&m.finish(untouched, 200, NOW)), r#"Finish("ready")"#);
+
+    let write = begin(&m, Some(&cookie), NOW);
+    run(write.insert("user", "bob")).unwrap();
+    let mut finish = m.finish(write, 200, NOW);
+    assert_eq!(state(&finish), r#"Finish("waiting for the store")"#);
+    assert!(run(&mut finish).unwrap().set_cookie().is_none());
+    assert_eq!(state(&finish), r#"Finish("completed")"#);
+    assert_eq!(store.take_log(), ["create", "load", "load", "save"]);
+}
+
+#[test]
 fn untouched_session_makes_no_store_call_and_no_cookie() {
     let store = LogStore::default();
     let m = manager(&store, |b| b.rolling(true).resave(true));

@@ -1,6 +1,7 @@
 //! The driver: sequences the pure decisions around one store (or a stateless token format).
 //! Runtime-agnostic.
 
+mod finish;
 #[cfg(feature = "http")]
 mod http_headers;
 mod load;
@@ -13,17 +14,16 @@ use std::sync::{Arc, Mutex};
 
 use time::OffsetDateTime;
 
+pub use finish::Finish;
 #[cfg(feature = "http")]
 pub use http_headers::InvalidHeader;
 pub use output::Outcome;
 pub use users::UserSession;
 
 use crate::config::Config;
-use crate::decision::{self, Facts, Loaded};
-use crate::error::SessionError;
 use crate::record::{Codec, JsonCodec};
 use crate::request::RequestView;
-use crate::session::{Phase, Session, Shared, State};
+use crate::session::{Session, Shared, State};
 use crate::stateless::TokenFormat;
 use crate::store::{DynStore, Store};
 use crate::transport;
@@ -142,64 +142,6 @@ impl SessionManager {
                 state: Mutex::new(State::new(now)),
             }),
         }
-    }
-
-    /// Phase 2: decides and applies the store operation, then returns the headers to send.
-    ///
-    /// `status` is the response's HTTP status: on a 5xx nothing is saved. On error nothing
-    /// was half-written; the adapter answers with [`SessionError::status`].
-    pub async fn finish(
-        &self,
-        session: Session,
-        status: u16,
-        now: OffsetDateTime,
-    ) -> Result<Outcome, SessionError> {
-        let config = &self.inner.config;
-        let mut state = {
-            let mut guard = session.lock();
-            if !guard.needs_finish() {
-                return Ok(Outcome::default());
-            }
-            std::mem::replace(&mut *guard, State::new(now))
-        };
-        self.verified(&session, &mut state);
-        let verified = state.verified.take().flatten();
-        let expires_at = decision::store_expiry(config, state.created_at, state.max_age, now);
-        let facts = Facts {
-            loaded: match state.phase {
-                Phase::NotLoaded => Loaded::NotLoaded,
-                Phase::Absent => Loaded::Absent,
-                Phase::Present { .. } => Loaded::Present,
-            },
-            had_cookie: verified.is_some(),
-            resign: verified.as_ref().is_some_and(|(_, key)| *key > 0),
-            modified: state.modified,
-            empty: state.data.is_empty(),
-            regenerated: state.regenerated,
-            destroyed: state.destroyed,
-            server_error: status >= 500,
-            touch_due: match state.phase {
-                Phase::Present {
-                    expires_at: stored, ..
-                } => decision::touch_due(config, state.max_age, stored, expires_at),
-                _ => false,
-            },
-            persistent_cookie: config.cookie_max_age(state.max_age).is_some(),
-            max_age_changed: state.max_age_changed,
-        };
-        let plan = decision::decide(config, &facts);
-        let old_id = verified.map(|(id, _)| id);
-        let (id, cookie) = match &self.inner.backend {
-            Backend::Store(store) => {
-                self.apply_to_store(store.as_ref(), plan, &mut state, old_id, expires_at, now)
-                    .await?
-            }
-            Backend::Stateless { revocations, .. } => {
-                self.apply_stateless(revocations.as_deref(), plan, &mut state, old_id, expires_at)
-                    .await?
-            }
-        };
-        self.outcome(cookie, id.as_ref(), &state, session.shared.secure, now)
     }
 }
 

@@ -22,28 +22,35 @@ impl SessionManager {
         old_id: Option<SessionId>,
         token_expiry: OffsetDateTime,
     ) -> Result<(Option<SessionId>, CookieOp), SessionError> {
-        let reissue = |id: Option<SessionId>| (id, CookieOp::Set);
-        match plan.store {
-            StoreOp::None => Ok((state.id.clone(), plan.cookie)),
-            StoreOp::Touch | StoreOp::Save => Ok(reissue(state.id.clone())),
-            StoreOp::Create => Ok(reissue(Some(match state.id.clone() {
-                Some(id) => id,
-                None => SessionId::generate()?,
-            }))),
-            StoreOp::Replace => {
-                if let (Some(list), Some(old)) = (revocations, &old_id) {
-                    revoke(list, old, token_expiry).await?;
-                }
-                Ok(reissue(state.id.clone()))
-            }
-            StoreOp::Delete => {
-                if let (Some(list), Some(old)) = (revocations, &old_id) {
-                    revoke(list, old, token_expiry).await?;
-                }
-                Ok((None, plan.cookie))
+        if let (Some(list), Some(old)) = (revocations, &old_id) {
+            if revokes(plan.store) {
+                revoke(list, old, token_expiry).await?;
             }
         }
+        reissue(plan, state)
     }
+}
+
+/// Whether `op` ends the old id, which a revocation list then remembers.
+pub(super) fn revokes(op: StoreOp) -> bool {
+    matches!(op, StoreOp::Replace | StoreOp::Delete)
+}
+
+/// The token to send once any revocation is done: every write re-issues it.
+pub(super) fn reissue(
+    plan: Plan,
+    state: &State,
+) -> Result<(Option<SessionId>, CookieOp), SessionError> {
+    let reissue = |id: Option<SessionId>| (id, CookieOp::Set);
+    Ok(match plan.store {
+        StoreOp::None => (state.id.clone(), plan.cookie),
+        StoreOp::Touch | StoreOp::Save | StoreOp::Replace => reissue(state.id.clone()),
+        StoreOp::Create => reissue(Some(match state.id.clone() {
+            Some(id) => id,
+            None => SessionId::generate()?,
+        })),
+        StoreOp::Delete => (None, plan.cookie),
+    })
 }
 
 /// Records `id` as revoked until every token naming it has expired. Tokens are re-issued with

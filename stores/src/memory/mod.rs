@@ -1,5 +1,6 @@
 //! The in-process store: sharded maps of compact slots, swept one shard at a time.
 
+mod packed_id;
 mod shard;
 
 use std::collections::{HashMap, HashSet};
@@ -248,7 +249,7 @@ impl Store for MemoryStore {
         id: &SessionId,
         now: OffsetDateTime,
     ) -> Result<Option<Record>, StoreError> {
-        let key = Key::of(id.as_str());
+        let key = Key::of(id);
         let shard = self.shard(&key);
         let now = unix_millis(now);
         Ok(shard
@@ -258,7 +259,7 @@ impl Store for MemoryStore {
     }
 
     async fn create(&self, id: &SessionId, record: &Record) -> Result<(), StoreError> {
-        let key = Key::of(id.as_str());
+        let key = Key::of(id);
         let slot = slot_of(record)?;
         let mut unindexed = Vec::new();
         let mut shard = self.shard(&key);
@@ -286,7 +287,7 @@ impl Store for MemoryStore {
         record: &Record,
         expected_version: u64,
     ) -> Result<(), StoreError> {
-        let key = Key::of(id.as_str());
+        let key = Key::of(id);
         let mut shard = self.shard(&key);
         let Some(slot) = shard.get_mut(&key) else {
             return Err(StoreError::not_found());
@@ -310,7 +311,7 @@ impl Store for MemoryStore {
     }
 
     async fn touch(&self, id: &SessionId, expires_at: OffsetDateTime) -> Result<(), StoreError> {
-        let key = Key::of(id.as_str());
+        let key = Key::of(id);
         if let Some(slot) = self.shard(&key).get_mut(&key) {
             slot.expires_ms = unix_millis(expires_at);
         }
@@ -318,7 +319,7 @@ impl Store for MemoryStore {
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
-        let key = Key::of(id.as_str());
+        let key = Key::of(id);
         self.shard(&key).remove(&key);
         Ok(())
     }
@@ -332,14 +333,16 @@ impl Store for MemoryStore {
         let mut found = Vec::new();
         let mut stale = Vec::new();
         for text in self.user_ids(user) {
-            let key = Key::of(&text);
+            // The index only holds ids of stored sessions, and those are never empty.
+            let Some(id) = SessionId::parse(&text) else {
+                continue;
+            };
+            let key = Key::of(&id);
             let shard = self.shard(&key);
             match shard.get(&key) {
                 Some(slot) if slot.user() == Some(user) => {
                     if slot.expires_ms > now_ms {
-                        if let Some(id) = SessionId::parse(&text) {
-                            found.push((id, record_of(slot)));
-                        }
+                        found.push((id.clone(), record_of(slot)));
                     }
                 }
                 // Gone, or rebound to another user (or none) by a later save.
@@ -364,7 +367,10 @@ impl Store for MemoryStore {
             if except.is_some_and(|keep| keep.as_str() == text) {
                 continue;
             }
-            let key = Key::of(&text);
+            let Some(id) = SessionId::parse(&text) else {
+                continue;
+            };
+            let key = Key::of(&id);
             let mut shard = self.shard(&key);
             if shard.get(&key).is_some_and(|s| s.user() == Some(user)) {
                 shard.remove(&key);

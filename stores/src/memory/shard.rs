@@ -7,28 +7,11 @@
 //! an ordered index up to date on every save.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher, RandomState};
+use std::hash::{BuildHasher, Hasher, RandomState};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-use session_core::ID_BYTES;
+use session_core::SessionId;
 
-/// A generated id's raw bytes.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) struct PackedId([u8; ID_BYTES]);
-
-impl Hash for PackedId {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        // No length prefix: every key of this map has the same length.
-        state.write(&self.0);
-    }
-}
-
-impl PackedId {
-    pub(super) fn text(&self) -> String {
-        URL_SAFE_NO_PAD.encode(self.0)
-    }
-}
+use super::packed_id::PackedId;
 
 /// How a session id is held.
 pub(super) enum Key<'a> {
@@ -39,13 +22,10 @@ pub(super) enum Key<'a> {
 }
 
 impl<'a> Key<'a> {
-    pub(super) fn of(id: &'a str) -> Self {
-        let mut raw = [0u8; ID_BYTES];
-        // 32 characters are exactly 192 bits, so decoding is one-to-one: re-encoding gives
-        // back the same text, and the packed form loses nothing.
-        match URL_SAFE_NO_PAD.decode_slice(id, &mut raw) {
-            Ok(ID_BYTES) if id.len() == 32 => Key::Packed(PackedId(raw)),
-            _ => Key::Text(id),
+    pub(super) fn of(id: &'a SessionId) -> Self {
+        match PackedId::of(id) {
+            Some(packed) => Key::Packed(packed),
+            None => Key::Text(id.as_str()),
         }
     }
 }

@@ -50,7 +50,7 @@ where
                     _ => return Poll::Ready(Ok(res)),
                 };
                 let now = session.began_at();
-                let finish = this.manager.finish(session, res.status().as_u16(), now);
+                let finish = this.manager.finishing(session, res.status().as_u16(), now);
                 this.finishing.insert((finish, res))
             }
         };

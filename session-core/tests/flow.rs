@@ -72,14 +72,17 @@ fn finish_waits_only_when_there_is_a_store_call() {
 
     let read = begin(&m, Some(&cookie), NOW);
     run(read.get::<String>("user")).unwrap();
-    assert_eq!(state(&m.finish(read, 200, NOW)), r#"Finish("ready")"#);
+    assert_eq!(state(&m.finishing(read, 200, NOW)), r#"Finish("ready")"#);
 
     let untouched = begin(&m, Some(&cookie), NOW);
-    assert_eq!(state(&m.finish(untouched, 200, NOW)), r#"Finish("ready")"#);
+    assert_eq!(
+        state(&m.finishing(untouched, 200, NOW)),
+        r#"Finish("ready")"#
+    );
 
     let write = begin(&m, Some(&cookie), NOW);
     run(write.insert("user", "bob")).unwrap();
-    let mut finish = m.finish(write, 200, NOW);
+    let mut finish = m.finishing(write, 200, NOW);
     assert_eq!(state(&finish), r#"Finish("waiting for the store")"#);
     assert!(run(&mut finish).unwrap().set_cookie().is_none());
     assert_eq!(state(&finish), r#"Finish("completed")"#);

@@ -15,7 +15,7 @@ use crate::session::{Phase, Session, State};
 
 type Pending = Pin<Box<dyn Future<Output = Result<Outcome, SessionError>> + Send>>;
 
-/// The future [`SessionManager::finish`] returns.
+/// The future [`SessionManager::finishing`] returns.
 ///
 /// It is ready at once when the request needs no store call (a session that was only read,
 /// a stateless token re-issued), so an adapter can poll it in place; only a store call is
@@ -66,6 +66,15 @@ impl std::fmt::Debug for Finish {
     }
 }
 
+/// Where `finish` stands once the decisions are made.
+// `Work` is moved once, into the store call's future; boxing it would be an allocation on
+// every request that makes a store call.
+#[allow(clippy::large_enum_variant)]
+enum Settled {
+    Done(Result<Outcome, SessionError>),
+    StoreCall(Work),
+}
+
 /// What `finish` decided, and what applying it needs.
 struct Work {
     state: State,
@@ -80,21 +89,65 @@ impl SessionManager {
     /// Phase 2: decides and applies the store operation, then returns the headers to send.
     ///
     /// `status` is the response's HTTP status: on a 5xx nothing is saved. On error nothing
-    /// was half-written; the adapter answers with [`SessionError::status`]. The returned
-    /// [`Finish`] owns what it needs, so it may outlive `self`.
-    pub fn finish(&self, session: Session, status: u16, now: OffsetDateTime) -> Finish {
+    /// was half-written; the adapter answers with [`SessionError::status`]. A store call, if
+    /// any, runs inside this future: awaiting it allocates nothing of its own.
+    pub async fn finish(
+        &self,
+        session: Session,
+        status: u16,
+        now: OffsetDateTime,
+    ) -> Result<Outcome, SessionError> {
+        match self.settle(session, status, now) {
+            Settled::Done(result) => result,
+            Settled::StoreCall(mut work) => self.complete(&mut work).await,
+        }
+    }
+
+    /// [`SessionManager::finish`] as a named future that owns what it needs, for adapters
+    /// that write their response future by hand (a boxed `async fn` would cost an
+    /// allocation on every request): it is ready at once when there is no store call to
+    /// make, and only a store call is boxed.
+    ///
+    /// ```
+    /// # use session_core::{Config, HttpRequest, SessionManager};
+    /// # let config = Config::builder().secret("0123456789abcdef0123456789abcdef").build().unwrap();
+    /// # let manager = SessionManager::stateless(config, session_core::JwtFormat::new(session_core::StatelessKeys::new(["0123456789abcdef0123456789abcdef"]).unwrap()));
+    /// let headers = http::HeaderMap::new();
+    /// let now = time::macros::datetime!(2030-01-01 0:00 UTC);
+    /// let session = manager.begin(&HttpRequest { headers: &headers, peer: None, tls: true }, now);
+    /// let finishing = manager.finishing(session, 200, now);
+    /// assert_eq!(format!("{finishing:?}"), r#"Finish("ready")"#);
+    /// ```
+    pub fn finishing(&self, session: Session, status: u16, now: OffsetDateTime) -> Finish {
+        match self.settle(session, status, now) {
+            Settled::Done(result) => Finish::ready(result),
+            Settled::StoreCall(mut work) => {
+                let manager = self.clone();
+                Finish(Some(Step::Pending(Box::pin(async move {
+                    manager.complete(&mut work).await
+                }))))
+            }
+        }
+    }
+
+    /// Decides, and applies at once what needs no store call.
+    fn settle(&self, session: Session, status: u16, now: OffsetDateTime) -> Settled {
         let Some(mut work) = self.decide(&session, status, now) else {
-            return Finish::ready(Ok(Outcome::default()));
+            return Settled::Done(Ok(Outcome::default()));
         };
         drop(session);
-        if let Some(applied) = self.apply_now(&mut work) {
-            return Finish::ready(applied.and_then(|(id, cookie)| self.render(&work, id, cookie)));
+        match self.apply_now(&mut work) {
+            Some(applied) => {
+                Settled::Done(applied.and_then(|(id, cookie)| self.render(&work, id, cookie)))
+            }
+            None => Settled::StoreCall(work),
         }
-        let manager = self.clone();
-        Finish(Some(Step::Pending(Box::pin(async move {
-            let (id, cookie) = manager.apply(&mut work).await?;
-            manager.render(&work, id, cookie)
-        }))))
+    }
+
+    /// Makes the store call `settle` left, then renders the outcome.
+    async fn complete(&self, work: &mut Work) -> Result<Outcome, SessionError> {
+        let (id, cookie) = self.apply(work).await?;
+        self.render(work, id, cookie)
     }
 
     /// The plan for this request, or `None` when the handler neither used nor destroyed

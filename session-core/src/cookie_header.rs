@@ -21,8 +21,9 @@ pub fn cookie_values<'a>(
     name: &'a str,
 ) -> impl Iterator<Item = std::borrow::Cow<'a, str>> + 'a {
     raw_cookie_values(header, name).filter_map(|raw| {
+        let raw = std::str::from_utf8(raw).ok()?;
         let mut buf = Decoded::new();
-        Some(match read_value(raw, &mut buf)? {
+        Some(match read_value(raw, &mut buf) {
             Read::Decoded(value) => std::borrow::Cow::Owned(value.to_owned()),
             Read::Raw(value) => std::borrow::Cow::Borrowed(value),
         })
@@ -86,22 +87,18 @@ impl Read<'_, '_> {
     }
 }
 
-/// `cookie.parse`'s reading of a raw value: `decodeURIComponent`-ed when it holds a `%` and
-/// that succeeds, else the raw text; `None` when the raw value is not UTF-8 (even if its
-/// escapes would complete a character). A decoded value lives in `buf`, on the stack when
-/// short.
-pub(crate) fn read_value<'raw, 'buf>(
-    raw: &'raw [u8],
-    buf: &'buf mut Decoded,
-) -> Option<Read<'raw, 'buf>> {
-    let raw = std::str::from_utf8(raw).ok()?;
+/// `cookie.parse`'s reading of a raw value, which the caller has checked is UTF-8 (a value
+/// that is not is unreadable, even if its escapes would complete a character):
+/// `decodeURIComponent`-ed when it holds a `%` and that succeeds, else the raw text. A decoded
+/// value lives in `buf`, on the stack when short.
+pub(crate) fn read_value<'raw, 'buf>(raw: &'raw str, buf: &'buf mut Decoded) -> Read<'raw, 'buf> {
     if memchr::memchr(b'%', raw.as_bytes()).is_some() && decode_into(raw.as_bytes(), buf).is_some()
     {
         if let Ok(decoded) = std::str::from_utf8(buf) {
-            return Some(Read::Decoded(decoded));
+            return Read::Decoded(decoded);
         }
     }
-    Some(Read::Raw(raw))
+    Read::Raw(raw)
 }
 
 fn trim(mut s: &[u8]) -> &[u8] {

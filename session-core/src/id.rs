@@ -4,11 +4,11 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
-use arrayvec::ArrayString;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
 use crate::base64_table::URL_SAFE;
+use crate::inline_str::InlineStr;
 
 mod pool;
 
@@ -31,28 +31,12 @@ pub const ID_BYTES: usize = 24;
 /// assert_eq!(format!("{id:?}"), "SessionId(<redacted>)");
 /// ```
 #[derive(Clone)]
-pub struct SessionId(Repr);
+pub struct SessionId(InlineStr<INLINE>);
 
 /// A generated id's length: such ids, and any other as short, are held inline, so reading,
 /// cloning and dropping one costs no allocation (a request copies its id a few times).
 const INLINE: usize = 32;
 const _: () = assert!(ID_BYTES.is_multiple_of(3) && ID_BYTES / 3 * 4 == INLINE);
-
-/// Inline exactly when the text fits, so equal ids always have the same variant.
-#[derive(Clone)]
-enum Repr {
-    Inline(ArrayString<INLINE>),
-    Heap(Box<str>),
-}
-
-impl Repr {
-    fn of(text: &str) -> Self {
-        match ArrayString::from(text) {
-            Ok(inline) => Repr::Inline(inline),
-            Err(_) => Repr::Heap(text.into()),
-        }
-    }
-}
 
 /// The operating system could not produce random bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,8 +62,8 @@ impl SessionId {
             .ok()
             .and_then(|written| std::str::from_utf8(&text[..written]).ok());
         Ok(Self(match encoded {
-            Some(text) => Repr::of(text),
-            None => Repr::of(&URL_SAFE_NO_PAD.encode(bytes)),
+            Some(text) => InlineStr::of(text),
+            None => InlineStr::of(&URL_SAFE_NO_PAD.encode(bytes)),
         }))
     }
 
@@ -92,7 +76,7 @@ impl SessionId {
     /// assert_eq!(SessionId::parse("abc").unwrap().as_str(), "abc");
     /// ```
     pub fn parse(text: &str) -> Option<Self> {
-        (!text.is_empty()).then(|| Self(Repr::of(text)))
+        (!text.is_empty()).then(|| Self(InlineStr::of(text)))
     }
 
     /// The raw bytes of an id shaped like a generated one (32 URL-safe base64 characters,
@@ -114,10 +98,7 @@ impl SessionId {
 
     /// The id as text. Printing it in logs lets whoever reads the logs take over the session.
     pub fn as_str(&self) -> &str {
-        match &self.0 {
-            Repr::Inline(text) => text,
-            Repr::Heap(text) => text,
-        }
+        self.0.as_str()
     }
 }
 

@@ -55,6 +55,7 @@ mod encoding;
 mod error;
 pub mod fuzzing;
 mod id;
+mod inline_str;
 mod manager;
 pub mod manual;
 mod merge;

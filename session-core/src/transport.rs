@@ -1,10 +1,9 @@
 //! Where the session credential travels: cookies, a request header, or both.
 
-use smallvec::SmallVec;
-
 use crate::config::{Config, DuplicateCookies, Secure};
 use crate::cookie_header::{raw_cookie_values, read_value};
 use crate::encoding::Decoded;
+use crate::inline_str::InlineStr;
 use crate::request::RequestView;
 
 /// At most this many credentials are verified per request, so that a header stuffed with
@@ -22,31 +21,34 @@ pub enum TokenHeader {
 }
 
 /// The credentials a request carries, as sent (not yet percent-decoded), in the order they
-/// are tried. The first is held inline, so the usual single cookie costs no allocation, and
+/// are tried. Only UTF-8 values are kept (checked once, here), as `cookie.parse` cannot read
+/// others. The first is held inline, so the usual single cookie costs no allocation, and
 /// nothing is decoded until the session is used.
 #[derive(Default)]
 pub(crate) struct Candidates {
     /// Room for a signed id's 80 characters and a longer custom id.
-    first: Option<SmallVec<[u8; 96]>>,
-    rest: Vec<Box<[u8]>>,
+    first: Option<InlineStr<96>>,
+    rest: Vec<Box<str>>,
 }
 
 impl Candidates {
-    fn push(&mut self, raw: &[u8]) {
+    fn push(&mut self, raw: &str) {
         match self.first {
-            None => self.first = Some(SmallVec::from_slice(raw)),
+            None => self.first = Some(InlineStr::of(raw)),
             Some(_) => self.rest.push(raw.into()),
         }
     }
 
-    /// The first `Some` that `f` gives for a candidate, read as `cookie.parse` would (UTF-8,
-    /// percent-decoded when it decodes); candidates that are not UTF-8 are skipped.
+    /// The first `Some` that `f` gives for a candidate, read as `cookie.parse` would
+    /// (percent-decoded when it decodes).
     pub(crate) fn find_map<T>(&self, mut f: impl FnMut(&str) -> Option<T>) -> Option<T> {
-        let raw = self.first.as_deref().into_iter();
-        raw.chain(self.rest.iter().map(|r| &r[..])).find_map(|raw| {
-            let mut buf = Decoded::new();
-            f(read_value(raw, &mut buf)?.as_str())
-        })
+        let first = self.first.as_ref().map(InlineStr::as_str).into_iter();
+        first
+            .chain(self.rest.iter().map(|r| &r[..]))
+            .find_map(|raw| {
+                let mut buf = Decoded::new();
+                f(read_value(raw, &mut buf).as_str())
+            })
     }
 }
 
@@ -65,7 +67,7 @@ pub(crate) fn candidates(config: &Config, request: &impl RequestView) -> Candida
             // Values that are not UTF-8 are unreadable, as in `cookie.parse`: they are not
             // candidates and do not count as the first cookie.
             let readable = raw_cookie_values(value, &config.name)
-                .filter(|value| std::str::from_utf8(value).is_ok());
+                .filter_map(|value| std::str::from_utf8(value).ok());
             for value in readable {
                 seen += 1;
                 // An oversized value is ignored: the visitor gets a new session.
@@ -89,7 +91,7 @@ pub(crate) fn candidates(config: &Config, request: &impl RequestView) -> Candida
 
 /// The token header's value as sent; decoded on use like a cookie, so tokens are accepted as
 /// issued (percent-encoded) and from clients that decoded them first.
-fn token_from_header<'r>(config: &Config, request: &'r impl RequestView) -> Option<&'r [u8]> {
+fn token_from_header<'r>(config: &Config, request: &'r impl RequestView) -> Option<&'r str> {
     let raw = match config.token_header.as_ref()? {
         TokenHeader::Bearer => {
             let value = request.header("authorization")?;
@@ -102,7 +104,10 @@ fn token_from_header<'r>(config: &Config, request: &'r impl RequestView) -> Opti
         TokenHeader::Named(name) => request.header(name)?,
     };
     let token = raw.trim_ascii();
-    (!token.is_empty() && token.len() <= config.max_cookie_bytes).then_some(token)
+    if token.is_empty() || token.len() > config.max_cookie_bytes {
+        return None;
+    }
+    std::str::from_utf8(token).ok()
 }
 
 /// Whether the `Secure` attribute applies to this request's cookie.

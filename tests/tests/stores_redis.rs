@@ -217,3 +217,67 @@ async fn a_lazy_store_checks_the_url_at_once_and_connects_on_first_use() {
     own.delete(&id).await.unwrap();
     assert_eq!(store.load(&id, now).await.unwrap(), None);
 }
+
+/// Every request of every task goes down one connection; each must get its own answer back,
+/// whatever order the tasks run in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_requests_on_one_connection_each_get_their_own_answer() {
+    let Some(store) = or_skip("redis", connect(&url()).await) else {
+        return;
+    };
+    #[allow(clippy::disallowed_methods)] // Redis expires keys by its own clock.
+    let now = OffsetDateTime::now_utc();
+    let expires = now + time::Duration::minutes(5);
+    let tasks: Vec<_> = (0..2_000)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let id = SessionId::generate().unwrap();
+                // Sizes from empty to larger than one read of the connection's buffer.
+                let payload = format!("{i}:{}", "x".repeat(i * 17)).into_bytes();
+                store
+                    .create(&id, &Record::new(payload.clone(), expires, 1))
+                    .await
+                    .unwrap();
+                let loaded = store.load(&id, now).await.unwrap().unwrap();
+                assert_eq!(loaded.payload, payload, "session {i}");
+                store.delete(&id).await.unwrap();
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+}
+
+/// The URL's password and database are used on every (re)connection.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_urls_password_and_database_are_used() {
+    let Some(server) = or_skip("redis-server", RedisServer::start().await) else {
+        return;
+    };
+    server
+        .cli(&["CONFIG", "SET", "requirepass", "s3cret"])
+        .unwrap();
+    let base = server.url();
+    let with_auth = base.replacen("redis://", "redis://:s3cret@", 1);
+    let url = format!("{}/3", with_auth.trim_end_matches('/'));
+    let store = connect(&url).await.unwrap();
+    #[allow(clippy::disallowed_methods)] // Redis expires keys by its own clock.
+    let now = OffsetDateTime::now_utc();
+    let id = SessionId::generate().unwrap();
+    let record = Record::new(b"{}".to_vec(), now + time::Duration::minutes(5), 1);
+    store.create(&id, &record).await.unwrap();
+    let in_db = |db: &str| {
+        let args = ["--no-auth-warning", "-a", "s3cret", "-n", db, "DBSIZE"];
+        server.cli(&args).unwrap().trim().to_owned()
+    };
+    assert_eq!((in_db("3"), in_db("0")), ("1".to_owned(), "0".to_owned()));
+
+    let wrong = url.replace("s3cret", "wrong");
+    let err = connect(&wrong).await.unwrap_err();
+    assert!(
+        !err.is_unavailable(),
+        "a refused password is not an outage: {err:?}"
+    );
+}

@@ -1,12 +1,14 @@
 //! One connection type for a single node and a cluster, so `RedisStore` is one type.
 
-use redis::aio::{ConnectionLike, ConnectionManager};
+use redis::aio::ConnectionLike;
 use redis::{Cmd, Pipeline, RedisFuture, Value};
+
+use super::pipelined::Pipelined;
 
 /// A cheap-to-clone, auto-reconnecting connection to one node or to a cluster.
 #[derive(Clone)]
 pub(crate) enum Conn {
-    Single(ConnectionManager),
+    Single(Pipelined),
     #[cfg(feature = "redis-cluster")]
     Cluster(redis::cluster_async::ClusterConnection),
 }

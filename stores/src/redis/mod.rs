@@ -3,6 +3,7 @@
 mod conn;
 mod connect_redis;
 mod error;
+mod pipelined;
 mod record;
 mod scripts;
 mod users;
@@ -10,7 +11,7 @@ mod users;
 use std::sync::Arc;
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{ConnectionInfo, IntoConnectionInfo};
 use session_core::{unix_millis, Record, SessionId, Store, StoreError, StoreErrorKind};
 use time::OffsetDateTime;
 use tokio::sync::OnceCell;
@@ -148,7 +149,7 @@ impl RedisStoreBuilder {
 
 /// Where to connect: checked when the store is built, connected when first needed.
 enum Target {
-    Single(redis::Client),
+    Single(ConnectionInfo),
     #[cfg(feature = "redis-cluster")]
     // Boxed: the cluster client is twice the size of the single-node one.
     Cluster(Box<redis::cluster::ClusterClient>),
@@ -168,9 +169,9 @@ impl Target {
                 ),
             ));
         };
-        Ok(Self::Single(
-            redis::Client::open(url.as_str()).map_err(store_error)?,
-        ))
+        let info = url.as_str().into_connection_info().map_err(store_error)?;
+        pipelined::check(&info).map_err(store_error)?;
+        Ok(Self::Single(info))
     }
 
     #[cfg(feature = "redis-cluster")]
@@ -192,23 +193,15 @@ impl Target {
         ))
     }
 
-    async fn connect(&self, timeout: Duration) -> Result<Conn, StoreError> {
+    async fn connect(&self) -> Result<Conn, StoreError> {
         match self {
-            Self::Single(client) => {
-                let config = ConnectionManagerConfig::new()
-                    .set_connection_timeout(Some(timeout))
-                    .set_response_timeout(Some(timeout))
-                    // Reconnect quickly and give up quickly: the next operation tries
-                    // again, so a server that is down costs each request at most its
-                    // timeout.
-                    .set_number_of_retries(1)
-                    .set_min_delay(Duration::from_millis(10))
-                    .set_max_delay(timeout);
-                let manager = ConnectionManager::new_with_config(client.clone(), config)
+            // Its own timeouts are the store's: every operation runs `within` them.
+            Self::Single(info) => Ok(Conn::Single(
+                pipelined::Pipelined::new(info.clone())
+                    .connect()
                     .await
-                    .map_err(store_error)?;
-                Ok(Conn::Single(manager))
-            }
+                    .map_err(store_error)?,
+            )),
             #[cfg(feature = "redis-cluster")]
             Self::Cluster(client) => Ok(Conn::Cluster(
                 client.get_async_connection().await.map_err(store_error)?,
@@ -281,7 +274,7 @@ impl RedisStore {
 
     /// The connection, made now if this is the first use of a lazily built store.
     async fn conn(&self) -> Result<Conn, StoreError> {
-        let connect = || within(self.timeout, self.target.connect(self.timeout));
+        let connect = || within(self.timeout, self.target.connect());
         self.conn.get_or_try_init(connect).await.cloned()
     }
 

@@ -112,6 +112,8 @@ impl Link {
             if !self.is_open() {
                 return Err(dropped());
             }
+            // Only the first command of a batch wakes the IO task: it takes them all.
+            let first = state.out.is_empty();
             write(&mut state.out);
             if skip + want > 0 {
                 state.waiting.push_back(Waiter {
@@ -123,7 +125,7 @@ impl Link {
             } else {
                 let _ = tx.send(Ok(Value::Array(Vec::new())));
             }
-            if let Some(task) = &state.io_task {
+            if let Some(task) = state.io_task.as_ref().filter(|_| first) {
                 task.wake_by_ref();
             }
         }

@@ -83,7 +83,7 @@ pub(crate) fn ours_memory() -> Result<SessionManager, BenchError> {
     Ok(SessionManager::new(ours_config()?, MemoryStore::new()))
 }
 
-/// Our manager with the Redis store, one multiplexed connection.
+/// Our manager with the Redis store, one pipelined connection.
 async fn ours_redis(url: &str) -> Result<SessionManager, BenchError> {
     Ok(SessionManager::new(
         ours_config()?,

@@ -34,12 +34,15 @@ use error::store_error;
 /// `prefix + "user:" + user`, written by the same script as the record (a record bound to a
 /// user is created by a script too); listing costs an `SMEMBERS` and an `MGET`.
 ///
-/// The connection reconnects by itself after the server comes back. Every operation gives
-/// up after the configured timeout (default 2 s) with [`StoreErrorKind::Timeout`]; a refused
-/// or dropped connection is [`StoreErrorKind::Unavailable`].
+/// A single node is reached over one pipelined connection (`redis://` or `redis+unix://`,
+/// with the URL's password and database): the commands of all concurrent requests are
+/// written together and the replies handed back in order. After the connection breaks, the
+/// next operation connects again. Every operation gives up after the configured timeout
+/// (default 2 s) with [`StoreErrorKind::Timeout`]; a refused or dropped connection is
+/// [`StoreErrorKind::Unavailable`].
 ///
-/// One URL connects to a single node; several URLs (the cluster's seed nodes, feature
-/// `redis-cluster`) connect to a Redis Cluster through the same type.
+/// Several URLs (the cluster's seed nodes, feature `redis-cluster`) connect to a Redis
+/// Cluster through the same type, with redis-rs' cluster connection.
 ///
 /// Cloning shares the connection.
 ///

@@ -6,7 +6,7 @@ use std::time::Duration;
 use session_core::{Record, SessionId, Store};
 use session_stores::RedisStore;
 use session_tests::store_suite::{
-    or_skip, run_outage_case, run_stall_case, run_store_suite, test_url, RedisServer, CASES,
+    or_skip, run_outage_case, run_stall_case, run_store_suite, test_url, Outage, RedisServer, CASES,
 };
 use time::OffsetDateTime;
 
@@ -280,4 +280,43 @@ async fn the_urls_password_and_database_are_used() {
         !err.is_unavailable(),
         "a refused password is not an outage: {err:?}"
     );
+}
+
+/// A connect given up half-way (the server accepted the connection but never answered the
+/// handshake) must not leave that connection open: each timed-out attempt would otherwise
+/// leak one, forever.
+#[tokio::test(flavor = "multi_thread")]
+async fn connects_given_up_half_way_leave_no_connection_behind() {
+    let Some(mut server) = or_skip("redis-server", RedisServer::start().await) else {
+        return;
+    };
+    server
+        .cli(&["CONFIG", "SET", "requirepass", "s3cret"])
+        .unwrap();
+    let url = server.url().replacen("redis://", "redis://:s3cret@", 1);
+    let clients = |server: &RedisServer| {
+        let args = ["--no-auth-warning", "-a", "s3cret", "CLIENT", "LIST"];
+        server.cli(&args).unwrap().lines().count()
+    };
+    let before = clients(&server);
+    server.stall().await;
+    let store = RedisStore::builder([url.as_str()])
+        .timeout(Duration::from_millis(200))
+        .connect_lazy()
+        .unwrap();
+    let id = SessionId::generate().unwrap();
+    #[allow(clippy::disallowed_methods)] // Redis expires keys by its own clock.
+    let now = OffsetDateTime::now_utc();
+    for _ in 0..5 {
+        let err = store.load(&id, now).await.unwrap_err();
+        assert_eq!(err.kind(), session_core::StoreErrorKind::Timeout, "{err:?}");
+    }
+    server.resume().await;
+    // The resumed server reads the queued handshakes and then the closes of those sockets.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while clients(&server) > before && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(clients(&server), before, "connections left open");
+    assert_eq!(store.load(&id, now).await.unwrap(), None);
 }

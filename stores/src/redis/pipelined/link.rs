@@ -15,10 +15,21 @@ use tokio::sync::oneshot;
 
 use super::reply;
 
-/// A handle on one connection; cloning shares it.
+/// A handle on one connection; cloning shares it. When the last handle is dropped (the
+/// store is gone, or a connect was given up half-way), the connection is closed.
 #[derive(Clone)]
 pub(super) struct Link {
-    shared: Arc<Shared>,
+    owner: Arc<Owner>,
+}
+
+/// What the handles share; the IO task holds only the `Shared` inside, so it cannot keep
+/// the connection open once no handle is left.
+struct Owner(Arc<Shared>);
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        self.0.close(dropped());
+    }
 }
 
 struct Shared {
@@ -90,11 +101,13 @@ impl Link {
             read: vec![0; READ_CHUNK],
             filled: 0,
         });
-        Self { shared }
+        Self {
+            owner: Arc::new(Owner(shared)),
+        }
     }
 
     pub(super) fn is_open(&self) -> bool {
-        !self.shared.closed.load(Ordering::Acquire)
+        !self.owner.0.closed.load(Ordering::Acquire)
     }
 
     /// Queues the command(s) `write` appends and waits for their replies: `skip` replies
@@ -108,7 +121,7 @@ impl Link {
     ) -> RedisResult<Value> {
         let (tx, rx) = oneshot::channel();
         {
-            let mut state = self.shared.lock();
+            let mut state = self.owner.0.lock();
             if !self.is_open() {
                 return Err(dropped());
             }
@@ -132,11 +145,6 @@ impl Link {
         // The IO task fails every waiter before it ends, so a dropped sender means the
         // runtime it lived on is gone.
         rx.await.unwrap_or_else(|_| Err(dropped()))
-    }
-
-    /// Ends the IO task: the store that owned this connection is gone.
-    pub(super) fn shut_down(&self) {
-        self.shared.close(dropped());
     }
 }
 
@@ -187,14 +195,26 @@ struct Driver<S> {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
-    /// Writes what is queued; `Ok(true)` when something was written.
-    fn poll_write(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
+    /// Registers the task to be woken by the next request and, once the last batch is
+    /// written, takes the commands queued since.
+    fn take_queued(&mut self, cx: &Context<'_>) {
+        let mut state = self.shared.lock();
+        if !state
+            .io_task
+            .as_ref()
+            .is_some_and(|w| w.will_wake(cx.waker()))
+        {
+            state.io_task = Some(cx.waker().clone());
+        }
         if self.written == self.writing.len() {
             self.writing.clear();
             self.written = 0;
-            let mut state = self.shared.lock();
             std::mem::swap(&mut state.out, &mut self.writing);
         }
+    }
+
+    /// Writes the batch taken; `Ok(true)` when something was written.
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
         let mut progressed = false;
         while self.written < self.writing.len() {
             match Pin::new(&mut self.stream).poll_write(cx, &self.writing[self.written..]) {
@@ -269,16 +289,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Future for Driver<S> {
             if this.shared.closed.load(Ordering::Acquire) {
                 return Poll::Ready(());
             }
-            {
-                let mut state = this.shared.lock();
-                if !state
-                    .io_task
-                    .as_ref()
-                    .is_some_and(|w| w.will_wake(cx.waker()))
-                {
-                    state.io_task = Some(cx.waker().clone());
-                }
-            }
+            this.take_queued(cx);
             let progressed = this
                 .poll_write(cx)
                 .map_err(RedisError::from)

@@ -34,15 +34,6 @@ struct Inner {
     connecting: tokio::sync::Mutex<()>,
 }
 
-impl Drop for Inner {
-    fn drop(&mut self) {
-        let live = self.live.get_mut().unwrap_or_else(|e| e.into_inner());
-        if let Some(link) = live.take() {
-            link.shut_down();
-        }
-    }
-}
-
 /// Refuses addresses this connection cannot reach, when the store is built.
 pub(crate) fn check(info: &ConnectionInfo) -> RedisResult<()> {
     match info.addr() {
@@ -127,10 +118,8 @@ impl Pipelined {
             let replies = link
                 .request(|out| out.extend(handshake.get_packed_pipeline()), 0, steps)
                 .await?;
-            if let Err(err) = replies.extract_error() {
-                link.shut_down();
-                return Err(err);
-            }
+            // On an error, dropping `link` closes the connection.
+            replies.extract_error()?;
         }
         Ok(link)
     }

@@ -313,8 +313,10 @@ async fn connects_given_up_half_way_leave_no_connection_behind() {
     }
     server.resume().await;
     // The resumed server reads the queued handshakes and then the closes of those sockets.
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while clients(&server) > before && std::time::Instant::now() < deadline {
+    for _ in 0..100 {
+        if clients(&server) <= before {
+            break;
+        }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(clients(&server), before, "connections left open");

@@ -322,3 +322,16 @@ async fn connects_given_up_half_way_leave_no_connection_behind() {
     assert_eq!(clients(&server), before, "connections left open");
     assert_eq!(store.load(&id, now).await.unwrap(), None);
 }
+
+/// A single node over its Unix socket (`redis+unix://`) passes the same suite.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_unix_socket_url_passes_the_suite() {
+    let Some(server) = or_skip("redis-server", RedisServer::start().await) else {
+        return;
+    };
+    let store = connect(&server.unix_url()).await.unwrap();
+    assert_eq!(
+        run_store_suite("redis over a unix socket", store).await,
+        CASES.len()
+    );
+}

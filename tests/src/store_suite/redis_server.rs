@@ -51,6 +51,11 @@ impl RedisServer {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
+    /// `redis+unix://<socket path>`: the same server over its Unix socket.
+    pub fn unix_url(&self) -> String {
+        format!("redis+unix://{}", self.dir.join("redis.sock").display())
+    }
+
     /// The port it listens on.
     pub fn port(&self) -> u16 {
         self.port
@@ -66,6 +71,9 @@ impl RedisServer {
         command
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
+            .arg("--unixsocket")
+            .arg(self.dir.join("redis.sock"))
+            .args(["--unixsocketperm", "700"])
             .arg("--dir")
             .arg(&self.dir)
             .stdout(Stdio::null())

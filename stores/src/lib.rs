@@ -34,6 +34,8 @@ mod codec;
 mod deadline;
 #[cfg(feature = "express")]
 mod express;
+#[cfg(any(feature = "memory", feature = "redis"))]
+mod lock;
 #[cfg(feature = "memory")]
 mod memory;
 #[cfg(feature = "redis")]

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use session_core::{unix_millis, Record, SessionId, Store, StoreError, StoreErrorKind};
 use time::OffsetDateTime;
 
+use crate::lock::lock;
 use shard::{IdHasherBuilder, Key, Shard, Slot, Unindexed, UserTooLong};
 
 /// Sessions kept in this process's memory: the embedded default.
@@ -207,14 +208,6 @@ impl MemoryStore {
             .map(|ids| ids.iter().cloned().collect())
             .unwrap_or_default()
     }
-}
-
-/// Locks past a poisoned lock: the maps hold plain data, so a panic elsewhere cannot leave
-/// them half-updated in a way that matters more than refusing service would.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn record_of(slot: &Slot) -> Record {

@@ -150,8 +150,7 @@ impl Link {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
-        // The lock guards no invariant a panic could break half-way.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        crate::lock::lock(&self.state)
     }
 
     /// Marks the connection unusable and fails everyone still waiting with `err`.

@@ -19,6 +19,7 @@ use redis::{
     Value,
 };
 
+use crate::lock::lock;
 use link::Link;
 
 /// A cheap-to-clone, reconnecting connection to one Redis node.
@@ -71,7 +72,7 @@ impl Pipelined {
     }
 
     fn current(&self) -> Option<Link> {
-        let live = self.inner.live.lock().unwrap_or_else(|e| e.into_inner());
+        let live = lock(&self.inner.live);
         live.as_ref().filter(|link| link.is_open()).cloned()
     }
 
@@ -85,7 +86,7 @@ impl Pipelined {
             return Ok(link);
         }
         let link = self.open().await?;
-        let mut live = self.inner.live.lock().unwrap_or_else(|e| e.into_inner());
+        let mut live = lock(&self.inner.live);
         *live = Some(link.clone());
         Ok(link)
     }

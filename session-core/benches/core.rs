@@ -111,6 +111,33 @@ fn decisions(c: &mut Criterion) {
             black_box(manager.finish(s, 200, NOW).now_or_never())
         })
     });
+    // A session as an app keeps it: a user, a CSRF token, a cart, preferences (~1 KiB).
+    let mut app_data = serde_json::json!({
+        "user": {"id": 4711, "name": "Ann Example", "roles": ["admin", "editor"]},
+        "csrf": "k3l4j5h6g7f8d9s0a1q2w3e4r5t6y7u8",
+        "cart": (0..30).map(|i| serde_json::json!({"sku": format!("SKU-{i:05}"), "qty": i % 3 + 1})).collect::<Vec<_>>(),
+        "prefs": {"theme": "dark", "lang": "en-GB", "tz": "Europe/London"},
+        "flash": null,
+    });
+    app_data["n"] = 1.into();
+    let app_payload = format!(r#"{{"d":{app_data},"c":1893456000000}}"#).into_bytes();
+    let app = SessionManager::new(config.clone(), Fixed(app_payload));
+    g.bench_function("read_one_key_of_1kib", |b| {
+        b.iter(|| {
+            let s = app.begin(&req, NOW);
+            let n: Option<u64> = s.get("n").now_or_never().unwrap().unwrap();
+            black_box(n);
+            black_box(app.finish(s, 200, NOW).now_or_never())
+        })
+    });
+    g.bench_function("read_write_one_key_of_1kib", |b| {
+        b.iter(|| {
+            let s = app.begin(&req, NOW);
+            let n: u64 = s.get("n").now_or_never().unwrap().unwrap().unwrap_or(0);
+            s.insert("n", n + 1).now_or_never().unwrap().unwrap();
+            black_box(app.finish(s, 200, NOW).now_or_never())
+        })
+    });
     let empty = http::HeaderMap::new();
     let fresh = HttpRequest {
         headers: &empty,

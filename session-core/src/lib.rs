@@ -62,6 +62,7 @@ mod merge;
 mod record;
 mod request;
 mod session;
+mod session_data;
 mod set_cookie;
 mod signing;
 pub mod stateless;
@@ -79,8 +80,8 @@ pub use id::{RandomnessUnavailable, SessionId, ID_BYTES};
 pub use manager::InvalidHeader;
 pub use manager::{Finish, Outcome, SessionManager, UserSession};
 pub use record::{
-    duration_millis, from_unix_millis, unix_millis, Codec, CodecError, JsonCodec, Record,
-    SessionState,
+    duration_millis, from_unix_millis, unix_millis, Codec, CodecError, JsonCodec, LazyState,
+    Record, SessionState,
 };
 #[cfg(feature = "http")]
 pub use request::HttpRequest;

@@ -27,18 +27,22 @@ pub(crate) fn merge(original: &SessionState, fresh: &SessionState, state: &mut S
     if !clean {
         return Merged::Conflict;
     }
+    // Saving decoded the data already; an error here would be a record gone bad meanwhile.
+    let Ok(mine) = state.data.map() else {
+        return Merged::Conflict;
+    };
     let mut data: Map<String, Value> = if state.cleared {
         Map::new()
     } else {
         fresh.data.clone()
     };
     for key in &state.writes {
-        match state.data.get(key) {
+        match mine.get(key) {
             Some(value) => data.insert(key.clone(), value.clone()),
             None => data.remove(key),
         };
     }
-    state.data = data;
+    *mine = data;
     state.created_at = fresh.created_at;
     if state.max_age == original.max_age {
         state.max_age = fresh.max_age;

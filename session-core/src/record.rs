@@ -1,9 +1,11 @@
 //! What stores keep, and the codecs that turn a session into bytes.
 
 use std::fmt;
+use std::ops::Range;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
@@ -118,6 +120,66 @@ pub trait Codec: Send + Sync + 'static {
     ) -> Result<Vec<u8>, CodecError>;
     /// Decodes a payload. An error makes the session load as absent (a new session).
     fn decode(&self, payload: &[u8]) -> Result<SessionState, CodecError>;
+
+    /// Decodes a payload for a request, which may read a key or two and change nothing: a
+    /// codec that keeps the data as a JSON object may leave it undecoded and say where it is
+    /// ([`LazyState::data_json`]); reads then deserialise only the keys they ask for. The
+    /// default decodes everything with [`Codec::decode`].
+    ///
+    /// ```
+    /// use session_core::{Codec, JsonCodec};
+    /// let payload = br#"{"d":{"n":1},"c":0}"#;
+    /// let lazy = JsonCodec.decode_lazily(payload).unwrap();
+    /// assert_eq!(&payload[lazy.data_json.unwrap()], br#"{"n":1}"#);
+    /// assert!(lazy.state.data.is_empty());
+    /// ```
+    fn decode_lazily(&self, payload: &[u8]) -> Result<LazyState, CodecError> {
+        Ok(LazyState {
+            state: self.decode(payload)?,
+            data_json: None,
+        })
+    }
+}
+
+/// A session decoded by [`Codec::decode_lazily`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct LazyState {
+    /// The session; its `data` is empty when `data_json` is `Some`.
+    pub state: SessionState,
+    /// Where in the payload the data is, as a JSON object the codec checked, when it was
+    /// left undecoded.
+    pub data_json: Option<Range<usize>>,
+}
+
+impl LazyState {
+    /// A session with its data decoded.
+    ///
+    /// ```
+    /// use session_core::{LazyState, SessionState};
+    /// let state = SessionState { data: Default::default(), created_at: time::OffsetDateTime::UNIX_EPOCH, max_age: None };
+    /// assert!(LazyState::decoded(state).data_json.is_none());
+    /// ```
+    pub fn decoded(state: SessionState) -> Self {
+        Self {
+            state,
+            data_json: None,
+        }
+    }
+
+    /// A session whose data is the JSON object at `data_json` in the payload.
+    ///
+    /// ```
+    /// use session_core::{LazyState, SessionState};
+    /// let state = SessionState { data: Default::default(), created_at: time::OffsetDateTime::UNIX_EPOCH, max_age: None };
+    /// assert_eq!(LazyState::undecoded(state, 5..12).data_json, Some(5..12));
+    /// ```
+    pub fn undecoded(state: SessionState, data_json: Range<usize>) -> Self {
+        Self {
+            state,
+            data_json: Some(data_json),
+        }
+    }
 }
 
 /// The default codec: compact JSON, `{"d":{..data..},"c":<created ms>,"m":<max-age ms>}`.
@@ -142,6 +204,16 @@ struct WireRef<'a> {
     d: &'a Map<String, Value>,
     c: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    m: Option<u64>,
+}
+
+/// [`Wire`] with the data left as JSON text.
+#[derive(Deserialize)]
+struct LazyWire<'a> {
+    #[serde(borrow)]
+    d: &'a RawValue,
+    c: i64,
+    #[serde(default)]
     m: Option<u64>,
 }
 
@@ -174,6 +246,26 @@ impl Codec for JsonCodec {
             created_at: from_unix_millis(wire.c),
             max_age: wire.m.map(Duration::from_millis),
         })
+    }
+
+    fn decode_lazily(&self, payload: &[u8]) -> Result<LazyState, CodecError> {
+        let wire: LazyWire<'_> = serde_json::from_slice(payload).map_err(CodecError::new)?;
+        let data = wire.d.get().as_bytes();
+        // `decode` would refuse anything but an object; so does this.
+        if data.first() != Some(&b'{') {
+            return Err(CodecError::new("the session data is not a JSON object"));
+        }
+        // The raw value borrows from `payload`, so its offset is where it starts there.
+        let start = data.as_ptr().addr().checked_sub(payload.as_ptr().addr());
+        let Some(range) = start.map(|start| start..start + data.len()) else {
+            return self.decode(payload).map(LazyState::decoded);
+        };
+        let state = SessionState {
+            data: Map::new(),
+            created_at: from_unix_millis(wire.c),
+            max_age: wire.m.map(Duration::from_millis),
+        };
+        Ok(LazyState::undecoded(state, range))
     }
 }
 

@@ -5,13 +5,15 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use smallvec::SmallVec;
 use time::OffsetDateTime;
 
 use crate::error::SessionError;
 use crate::id::SessionId;
 use crate::manager::SessionManager;
+use crate::record::CodecError;
+use crate::session_data::SessionData;
 use crate::transport::Candidates;
 
 /// One request's session. Cheap to clone (an `Arc`), `Send + Sync`, and usable across
@@ -62,12 +64,12 @@ pub(crate) struct Shared {
 }
 
 /// A key's fingerprint, for remembering which keys were read without copying their names.
-/// A collision can only make a merge more cautious (a conflict instead of a merge).
+/// A collision can only make a merge more cautious (a conflict instead of a merge), and keys
+/// are the application's, not the client's, so FNV-1a does: SipHash cost more than the read.
 pub(crate) fn key_hash(key: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::hash::DefaultHasher::new();
-    key.hash(&mut h);
-    h.finish()
+    key.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Where the handle is in its life.
@@ -87,9 +89,8 @@ pub(crate) struct State {
     pub(crate) verified: Option<Option<(SessionId, usize)>>,
     /// The id of the loaded record (Present) or the new id after `regenerate`.
     pub(crate) id: Option<SessionId>,
-    /// The loaded record's payload, kept to find what changed if a save conflicts.
-    pub(crate) loaded_payload: Vec<u8>,
-    pub(crate) data: Map<String, Value>,
+    /// The data, with the payload it was loaded from.
+    pub(crate) data: SessionData,
     pub(crate) created_at: OffsetDateTime,
     pub(crate) max_age: Option<Duration>,
     /// The user the session is bound to, kept in the record (not the payload).
@@ -113,8 +114,7 @@ impl State {
             phase: Phase::NotLoaded,
             verified: None,
             id: None,
-            loaded_payload: Vec::new(),
-            data: Map::new(),
+            data: SessionData::default(),
             created_at: now,
             max_age: None,
             user: None,
@@ -134,29 +134,20 @@ impl State {
         self.phase != Phase::NotLoaded || self.destroyed
     }
 
-    /// The session as a codec or token format sees it.
-    pub(crate) fn snapshot(&self) -> crate::record::SessionState {
-        crate::record::SessionState {
-            data: self.data.clone(),
-            created_at: self.created_at,
-            max_age: self.max_age,
-        }
-    }
-
-    /// Runs `f` on the session as a codec sees it, lending the data instead of copying it
-    /// (a save would otherwise clone the whole map).
+    /// Runs `f` on the session as a codec or token format sees it, lending the data instead
+    /// of copying it (a save would otherwise clone the whole map).
     pub(crate) fn with_snapshot<R>(
         &mut self,
         f: impl FnOnce(&crate::record::SessionState) -> R,
-    ) -> R {
+    ) -> Result<R, CodecError> {
         let snapshot = crate::record::SessionState {
-            data: std::mem::take(&mut self.data),
+            data: std::mem::take(self.data.map()?),
             created_at: self.created_at,
             max_age: self.max_age,
         };
         let result = f(&snapshot);
-        self.data = snapshot.data;
-        result
+        *self.data.map()? = snapshot.data;
+        Ok(result)
     }
 
     fn note(list: &mut Vec<String>, key: &str) {
@@ -165,16 +156,17 @@ impl State {
         }
     }
 
-    fn write(&mut self, key: &str, value: Option<Value>) -> Option<Value> {
-        Self::note(&mut self.writes, key);
+    fn write(&mut self, key: &str, value: Option<Value>) -> Result<Option<Value>, CodecError> {
+        let data = self.data.map()?;
         let old = match value {
-            Some(v) => self.data.insert(key.to_owned(), v.clone()),
-            None => self.data.remove(key),
+            Some(v) => data.insert(key.to_owned(), v),
+            None => data.remove(key),
         };
-        if old.as_ref() != self.data.get(key) {
+        if old.as_ref() != data.get(key) {
             self.modified = true;
         }
-        old
+        Self::note(&mut self.writes, key);
+        Ok(old)
     }
 }
 
@@ -199,25 +191,19 @@ impl Session {
         if !state.reads.contains(&hash) {
             state.reads.push(hash);
         }
-        state
-            .data
-            .get(key)
-            .map(T::deserialize)
-            .transpose()
-            .map_err(|e| SessionError::Codec(crate::record::CodecError::new(e)))
+        Ok(state.data.get(key)?)
     }
 
     /// Stores `value` under `key`. Writing the value already there changes nothing.
     pub async fn insert<T: Serialize>(&self, key: &str, value: T) -> Result<(), SessionError> {
-        let value = serde_json::to_value(value)
-            .map_err(|e| SessionError::Codec(crate::record::CodecError::new(e)))?;
-        self.loaded().await?.write(key, Some(value));
+        let value = serde_json::to_value(value).map_err(CodecError::new)?;
+        self.loaded().await?.write(key, Some(value))?;
         Ok(())
     }
 
     /// Removes `key`, returning its raw value.
     pub async fn remove(&self, key: &str) -> Result<Option<Value>, SessionError> {
-        Ok(self.loaded().await?.write(key, None))
+        Ok(self.loaded().await?.write(key, None)?)
     }
 
     /// Removes every key. With [`crate::Unset::Destroy`] (the default) an emptied session is
@@ -239,7 +225,7 @@ impl Session {
 
     /// The keys the session holds.
     pub async fn keys(&self) -> Result<Vec<String>, SessionError> {
-        Ok(self.loaded().await?.data.keys().cloned().collect())
+        Ok(self.loaded().await?.data.map()?.keys().cloned().collect())
     }
 
     /// Gives the session a new id, keeping its data, and deletes the old record: call it on
@@ -378,7 +364,7 @@ impl std::fmt::Debug for Session {
         let state = self.lock();
         f.debug_struct("Session")
             .field("phase", &state.phase)
-            .field("keys", &state.data.len())
+            .field("data", &state.data)
             .field("modified", &state.modified)
             .finish_non_exhaustive()
     }

@@ -138,7 +138,7 @@ impl SessionManager {
         drop(session);
         match self.apply_now(&mut work) {
             Some(applied) => {
-                Settled::Done(applied.and_then(|(id, cookie)| self.render(&work, id, cookie)))
+                Settled::Done(applied.and_then(|(id, cookie)| self.render(&mut work, id, cookie)))
             }
             None => Settled::StoreCall(work),
         }
@@ -250,10 +250,10 @@ impl SessionManager {
 
     fn render(
         &self,
-        work: &Work,
+        work: &mut Work,
         id: Option<SessionId>,
         cookie: CookieOp,
     ) -> Result<Outcome, SessionError> {
-        self.outcome(cookie, id.as_ref(), &work.state, work.secure, work.now)
+        self.outcome(cookie, id.as_ref(), &mut work.state, work.secure, work.now)
     }
 }

@@ -7,6 +7,7 @@ use crate::decision;
 use crate::error::SessionError;
 use crate::id::SessionId;
 use crate::session::{Phase, Session, State};
+use crate::session_data::SessionData;
 use crate::stateless::{Opened, TokenFormat};
 use crate::transport::Candidates;
 
@@ -80,7 +81,7 @@ impl SessionManager {
                             expires_at: o.claims.expires_at,
                         };
                         state.id = Some(o.claims.id);
-                        state.data = o.claims.state.data;
+                        state.data = SessionData::decoded(o.claims.state.data);
                         state.created_at = o.claims.state.created_at;
                         state.max_age = o.claims.state.max_age;
                     }
@@ -117,9 +118,10 @@ impl SessionManager {
         state.phase = Phase::Absent;
         let Some(record) = record else { return Ok(()) };
         // Undecodable data is a new session, not an error: the visitor starts over.
-        let Ok(loaded) = self.inner.codec.decode(&record.payload) else {
+        let Ok(loaded) = self.inner.codec.decode_lazily(&record.payload) else {
             return Ok(());
         };
+        let (loaded, data_json) = (loaded.state, loaded.data_json);
         if decision::is_live(
             &self.inner.config,
             record.expires_at,
@@ -131,11 +133,10 @@ impl SessionManager {
                 expires_at: record.expires_at,
             };
             state.id = Some(id);
-            state.data = loaded.data;
+            state.data = SessionData::loaded(loaded.data, record.payload, data_json);
             state.created_at = loaded.created_at;
             state.max_age = loaded.max_age;
             state.user = record.user;
-            state.loaded_payload = record.payload;
         }
         Ok(())
     }

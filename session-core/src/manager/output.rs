@@ -52,7 +52,7 @@ impl SessionManager {
         &self,
         cookie: CookieOp,
         id: Option<&SessionId>,
-        state: &State,
+        state: &mut State,
         secure: bool,
         now: OffsetDateTime,
     ) -> Result<Outcome, SessionError> {
@@ -97,25 +97,24 @@ impl SessionManager {
     fn credential(
         &self,
         id: &SessionId,
-        state: &State,
+        state: &mut State,
         now: OffsetDateTime,
     ) -> Result<String, SessionError> {
         let config = &self.inner.config;
         let raw = match &self.inner.backend {
             Backend::Store(_) => config.keyring.sign(id.as_str()),
             Backend::Stateless { format, .. } => {
-                let claims = Claims {
-                    id: id.clone(),
-                    state: state.snapshot(),
-                    expires_at: decision::store_expiry(
-                        config,
-                        state.created_at,
-                        state.max_age,
-                        now,
-                    ),
-                    issued_at: now,
-                };
-                format.issue(&claims, &config.name)?
+                let expires_at =
+                    decision::store_expiry(config, state.created_at, state.max_age, now);
+                state.with_snapshot(|snapshot| {
+                    let claims = Claims {
+                        id: id.clone(),
+                        state: snapshot.clone(),
+                        expires_at,
+                        issued_at: now,
+                    };
+                    format.issue(&claims, &config.name)
+                })??
             }
         };
         let mut value = String::with_capacity(raw.len() + 16);

@@ -74,7 +74,7 @@ impl SessionManager {
         version: u64,
     ) -> Result<Record, SessionError> {
         let payload =
-            state.with_snapshot(|snapshot| self.inner.codec.encode(snapshot, expires_at))?;
+            state.with_snapshot(|snapshot| self.inner.codec.encode(snapshot, expires_at))??;
         Ok(Record::new(payload, expires_at, version).with_user(state.user.clone()))
     }
 
@@ -148,11 +148,11 @@ impl SessionManager {
             let original = self
                 .inner
                 .codec
-                .decode(&state.loaded_payload)
+                .decode(state.data.loaded_payload())
                 .map_err(|_| SessionError::Conflict)?;
             match merge(&original, &fresh_state, state) {
                 Merged::Conflict => return Err(SessionError::Conflict),
-                Merged::Applied => state.loaded_payload = fresh.payload,
+                Merged::Applied => state.data.set_loaded_payload(fresh.payload),
             }
         }
         Err(SessionError::Conflict)

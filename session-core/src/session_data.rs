@@ -1,0 +1,234 @@
+//! A loaded session's data, decoded only as far as the handler needs it.
+//!
+//! Most requests read a key or two and change nothing. Decoding the whole record into a map
+//! of JSON values (a `String` and a tree node per key, freed again at the end of the request)
+//! was the largest part of a memory-store read after the HMAC (callgrind). So when the codec
+//! leaves the data as JSON text (see [`crate::Codec::decode_lazily`]), a read finds its key
+//! in that text and deserialises only its value; the first change, or a handler that reads
+//! many keys, decodes the map once.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::Range;
+
+use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use serde_json::{Map, Value};
+
+use crate::record::CodecError;
+
+/// Keys read straight from the JSON text before the map is decoded: each read scans the whole
+/// object (the last copy of a key wins, as in the map), so a handler that reads many keys is
+/// better served by one decode.
+const TEXT_READS: u8 = 4;
+
+#[derive(Default)]
+pub(crate) struct SessionData {
+    map: Map<String, Value>,
+    /// The loaded record's payload, kept to find what changed if a save conflicts.
+    loaded: Vec<u8>,
+    /// Where in `loaded` the data's JSON object is while it is not decoded (`map` is then
+    /// empty).
+    text: Option<Range<usize>>,
+    text_reads: u8,
+}
+
+impl SessionData {
+    /// Data that is already decoded (a new session, a stateless token).
+    pub(crate) fn decoded(map: Map<String, Value>) -> Self {
+        Self {
+            map,
+            ..Self::default()
+        }
+    }
+
+    /// A loaded record's data: `map` as the codec decoded it, or, when `text` is given, the
+    /// JSON object at that range of `payload`, which the codec checked is one.
+    pub(crate) fn loaded(
+        map: Map<String, Value>,
+        payload: Vec<u8>,
+        text: Option<Range<usize>>,
+    ) -> Self {
+        let text = text.filter(|range| payload.get(range.clone()).is_some());
+        Self {
+            map,
+            loaded: payload,
+            text,
+            text_reads: 0,
+        }
+    }
+
+    /// The payload the session was loaded from (empty for a new session).
+    pub(crate) fn loaded_payload(&self) -> &[u8] {
+        &self.loaded
+    }
+
+    /// After a merge: the payload the merged data is based on.
+    pub(crate) fn set_loaded_payload(&mut self, payload: Vec<u8>) {
+        self.loaded = payload;
+    }
+
+    /// The value under `key`, deserialised.
+    pub(crate) fn get<T: DeserializeOwned>(&mut self, key: &str) -> Result<Option<T>, CodecError> {
+        if self.text_reads < TEXT_READS {
+            if let Some(text) = self.text.clone().and_then(|range| self.loaded.get(range)) {
+                self.text_reads += 1;
+                // Anything unusual (a duplicate key, a value of another type) is answered by
+                // the map, which is the reference.
+                if let Ok(found) = find(text, key) {
+                    return Ok(found);
+                }
+            }
+        }
+        self.map()?
+            .get(key)
+            .map(T::deserialize)
+            .transpose()
+            .map_err(CodecError::new)
+    }
+
+    /// The decoded map, decoding it first if needed.
+    pub(crate) fn map(&mut self) -> Result<&mut Map<String, Value>, CodecError> {
+        if let Some(text) = self.text() {
+            self.map = serde_json::from_slice(text).map_err(CodecError::new)?;
+            self.text = None;
+        }
+        Ok(&mut self.map)
+    }
+
+    /// Whether there is no key; needs no decoding.
+    pub(crate) fn is_empty(&self) -> bool {
+        match self.text() {
+            // A checked JSON object: empty when `}` follows `{` and any whitespace.
+            Some(text) => text
+                .iter()
+                .skip(1)
+                .find(|b| !b.is_ascii_whitespace())
+                .is_none_or(|&b| b == b'}'),
+            None => self.map.is_empty(),
+        }
+    }
+
+    /// Drops every key.
+    pub(crate) fn clear(&mut self) {
+        self.map.clear();
+        self.text = None;
+    }
+
+    fn text(&self) -> Option<&[u8]> {
+        self.text.clone().and_then(|range| self.loaded.get(range))
+    }
+}
+
+impl fmt::Debug for SessionData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.text {
+            Some(_) => f.write_str("<not decoded>"),
+            None => write!(f, "{} keys", self.map.len()),
+        }
+    }
+}
+
+/// The value under `key` in the JSON object `object`, deserialised straight from the text;
+/// an error for a key that appears twice, where the map would take the last.
+fn find<T: DeserializeOwned>(object: &[u8], key: &str) -> Result<Option<T>, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(object);
+    let found = de.deserialize_map(Find(key, PhantomData))?;
+    de.end()?;
+    Ok(found)
+}
+
+struct Find<'k, T>(&'k str, PhantomData<T>);
+
+impl<'de, T: DeserializeOwned> Visitor<'de> for Find<'_, T> {
+    type Value = Option<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut found = None;
+        while let Some(Key(key)) = map.next_key()? {
+            if key != self.0 {
+                map.next_value::<IgnoredAny>()?;
+            } else if found.is_none() {
+                found = Some(map.next_value()?);
+            } else {
+                return Err(serde::de::Error::custom("a key appears twice"));
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// A key borrowed from the text unless it has escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lazy(json: &str) -> SessionData {
+        let payload = format!(r#"{{"d":{json},"c":0}}"#).into_bytes();
+        let range = 5..5 + json.len();
+        SessionData::loaded(Map::new(), payload, Some(range))
+    }
+
+    #[test]
+    fn reads_from_the_text_match_reads_from_the_map() {
+        let json = r#"{"n":1,"s":"a\"b","o":{"n":2},"e\u0073c":true,"n2":[1,2],"dup":1,"dup":2}"#;
+        for key in ["n", "s", "o", "esc", "n2", "dup", "missing"] {
+            let mut text = lazy(json);
+            let from_text: Option<Value> = text.get(key).unwrap();
+            let mut map = lazy(json);
+            map.map().unwrap();
+            assert_eq!(from_text, map.get::<Value>(key).unwrap(), "{key}");
+        }
+    }
+
+    #[test]
+    fn emptiness_needs_no_decoding() {
+        assert!(lazy("{}").is_empty());
+        assert!(lazy("{ \n }").is_empty());
+        assert!(!lazy(r#"{"a":1}"#).is_empty());
+        assert!(!lazy(r#"{ "a":1}"#).is_empty());
+    }
+
+    #[test]
+    fn many_reads_decode_the_map_once() {
+        let mut data = lazy(r#"{"n":1}"#);
+        for _ in 0..=TEXT_READS {
+            assert_eq!(data.get::<u64>("n").unwrap(), Some(1));
+        }
+        assert!(data.text.is_none());
+    }
+
+    #[test]
+    fn a_wrong_type_is_a_codec_error_either_way() {
+        let mut data = lazy(r#"{"n":"x"}"#);
+        assert!(data.get::<u64>("n").is_err());
+        data.map().unwrap();
+        assert!(data.get::<u64>("n").is_err());
+    }
+}

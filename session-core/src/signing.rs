@@ -12,6 +12,7 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use crate::base64_table::STANDARD;
+use crate::encoding::encode_uri_component_into;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -112,8 +113,32 @@ impl Keyring {
         out.push_str("s:");
         out.push_str(id);
         out.push('.');
-        STANDARD_NO_PAD.encode_string(self.keys[0].mac(id.as_bytes()), &mut out);
+        out.push_str(self.mac_base64(id, &mut [0; MAC_B64_LEN]));
         out
+    }
+
+    /// [`Keyring::sign`] as `encodeURIComponent` writes it into a cookie, appended to `out`
+    /// without the intermediate string.
+    pub(crate) fn sign_uri_encoded_into(&self, id: &str, out: &mut String) {
+        out.reserve(4 + id.len() + 1 + MAC_B64_LEN + 12);
+        out.push_str("s%3A");
+        encode_uri_component_into(id, out);
+        out.push('.');
+        // Of the MAC's alphabet only `+` and `/` are escaped.
+        encode_uri_component_into(self.mac_base64(id, &mut [0; MAC_B64_LEN]), out);
+    }
+
+    /// The first secret's MAC of `id`, in base64, written to `buf`.
+    fn mac_base64<'b>(&self, id: &str, buf: &'b mut [u8; MAC_B64_LEN]) -> &'b str {
+        let mac = self.keys[0].mac(id.as_bytes());
+        let text = STANDARD_NO_PAD
+            .encode_slice(mac, buf)
+            .ok()
+            .and_then(|written| std::str::from_utf8(&buf[..written]).ok());
+        let Some(text) = text else {
+            unreachable!("32 bytes are {MAC_B64_LEN} base64 characters")
+        };
+        text
     }
 
     /// Verifies a decoded cookie value (`s:<id>.<mac>`). Returns `None` unless the value starts
@@ -159,6 +184,21 @@ mod tests {
         let value = old.sign("abc");
         assert_eq!(both.unsign(&value).unwrap().key_index, 1);
         assert!(Keyring::new(["new"]).unwrap().unsign(&value).is_none());
+    }
+
+    #[test]
+    fn signing_into_a_cookie_is_signing_then_encoding() {
+        let ring = Keyring::new(["keyboard cat"]).unwrap();
+        for id in ["ocxDLNaDwJzdRMHI3FV_WVi17yimGhMK", "a b/é", "x"] {
+            for n in 0..64 {
+                let id = format!("{id}{n}");
+                let mut expected = String::new();
+                encode_uri_component_into(&ring.sign(&id), &mut expected);
+                let mut direct = String::from("id=");
+                ring.sign_uri_encoded_into(&id, &mut direct);
+                assert_eq!(direct, format!("id={expected}"));
+            }
+        }
     }
 
     #[test]

@@ -102,7 +102,13 @@ impl SessionManager {
     ) -> Result<String, SessionError> {
         let config = &self.inner.config;
         let raw = match &self.inner.backend {
-            Backend::Store(_) => config.keyring.sign(id.as_str()),
+            Backend::Store(_) => {
+                let mut value = String::new();
+                config
+                    .keyring
+                    .sign_uri_encoded_into(id.as_str(), &mut value);
+                return Ok(value);
+            }
             Backend::Stateless { format, .. } => {
                 let expires_at =
                     decision::store_expiry(config, state.created_at, state.max_age, now);

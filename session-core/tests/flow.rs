@@ -371,3 +371,74 @@ fn browser_session_choice_overrides_configured_max_age_and_is_resent() {
         .expires_at;
     assert_eq!(expires, NOW + time::Duration::hours(24));
 }
+
+/// Records of 256 bytes or more load lazily: every operation sees the same session as with a
+/// decoded map, including merges and conflicts.
+#[test]
+fn large_sessions_read_lazily_and_lose_nothing() {
+    let store = LogStore::default();
+    let m = manager(&store, |b| b);
+    let cart = "x".repeat(400);
+    let s = begin(&m, None, NOW);
+    run(s.insert("user", "ann")).unwrap();
+    run(s.insert("cart", &cart)).unwrap();
+    let cookie = pair(run(m.finish(s, 200, NOW)).unwrap().set_cookie().unwrap());
+    store.take_log();
+
+    // Reads change nothing and save nothing.
+    let s = begin(&m, Some(&cookie), NOW);
+    assert_eq!(
+        run(s.get::<String>("user")).unwrap().as_deref(),
+        Some("ann")
+    );
+    assert_eq!(run(s.get::<String>("missing")).unwrap(), None);
+    assert!(
+        run(s.get::<u64>("user")).is_err(),
+        "a value of another type"
+    );
+    assert!(!run(s.is_empty()).unwrap());
+    let _ = run(m.finish(s, 200, NOW)).unwrap();
+    assert_eq!(store.take_log(), ["load"]);
+
+    // Two requests write different keys after reading: they merge.
+    let a = begin(&m, Some(&cookie), NOW);
+    let b = begin(&m, Some(&cookie), NOW);
+    for (s, key) in [(&a, "a"), (&b, "b")] {
+        assert_eq!(
+            run(s.get::<String>("user")).unwrap().as_deref(),
+            Some("ann")
+        );
+        run(s.insert(key, 1)).unwrap();
+    }
+    let _ = run(m.finish(a, 200, NOW)).unwrap();
+    let _ = run(m.finish(b, 200, NOW)).unwrap();
+    let s = begin(&m, Some(&cookie), NOW);
+    let mut keys = run(s.keys()).unwrap();
+    keys.sort();
+    assert_eq!(keys, ["a", "b", "cart", "user"]);
+    assert_eq!(run(s.get::<String>("cart")).unwrap(), Some(cart));
+    let _ = run(m.finish(s, 200, NOW)).unwrap();
+
+    // Two requests increment the same key read from the text: the second conflicts.
+    let a = begin(&m, Some(&cookie), NOW);
+    let b = begin(&m, Some(&cookie), NOW);
+    for s in [&a, &b] {
+        let n: i32 = run(s.get("a")).unwrap().unwrap_or(0);
+        run(s.insert("a", n + 1)).unwrap();
+    }
+    let _ = run(m.finish(a, 200, NOW)).unwrap();
+    assert!(matches!(
+        run(m.finish(b, 200, NOW)),
+        Err(SessionError::Conflict)
+    ));
+
+    // Clearing a session that was never decoded destroys it.
+    let s = begin(&m, Some(&cookie), NOW);
+    run(s.clear()).unwrap();
+    assert!(run(s.is_empty()).unwrap());
+    let outcome = run(m.finish(s, 200, NOW)).unwrap();
+    assert!(outcome
+        .set_cookie()
+        .unwrap()
+        .contains("Expires=Thu, 01 Jan 1970"));
+}

@@ -37,8 +37,11 @@ use error::store_error;
 /// A single node is reached over one pipelined connection (`redis://` or `redis+unix://`,
 /// with the URL's password and database): the commands of all concurrent requests are
 /// written together and the replies handed back in order. After the connection breaks, the
-/// next operation connects again. Every operation gives up after the configured timeout
-/// (default 2 s) with [`StoreErrorKind::Timeout`]; a refused or dropped connection is
+/// next operation connects again. After a failed connect, operations fail at once with
+/// [`StoreErrorKind::Unavailable`] for a wait that starts at 25 ms and doubles with each
+/// further failure up to 1 s, so that an outage costs no timeouts and no storm of connects.
+/// Every operation gives up after the configured timeout (default 2 s) with
+/// [`StoreErrorKind::Timeout`]; a refused or dropped connection is
 /// [`StoreErrorKind::Unavailable`].
 ///
 /// Several URLs (the cluster's seed nodes, feature `redis-cluster`) connect to a Redis
@@ -127,7 +130,7 @@ impl RedisStoreBuilder {
     }
 
     /// Checks the URLs now and connects on first use, on the async runtime that first uses
-    /// the store; a failed connect is retried by the next operation.
+    /// the store; a failed connect is retried by the first operation after the wait above.
     ///
     /// The connection's IO task lives on that runtime. A server whose workers each run their
     /// own single-threaded runtime (actix-web) should give each worker its own connection
@@ -152,7 +155,7 @@ impl RedisStoreBuilder {
 
 /// Where to connect: checked when the store is built, connected when first needed.
 enum Target {
-    Single(ConnectionInfo),
+    Single(ConnectionInfo, Arc<pipelined::Backoff>),
     #[cfg(feature = "redis-cluster")]
     // Boxed: the cluster client is twice the size of the single-node one.
     Cluster(Box<redis::cluster::ClusterClient>),
@@ -174,7 +177,7 @@ impl Target {
         };
         let info = url.as_str().into_connection_info().map_err(store_error)?;
         pipelined::check(&info).map_err(store_error)?;
-        Ok(Self::Single(info))
+        Ok(Self::Single(info, Arc::default()))
     }
 
     #[cfg(feature = "redis-cluster")]
@@ -199,8 +202,8 @@ impl Target {
     async fn connect(&self) -> Result<Conn, StoreError> {
         match self {
             // Its own timeouts are the store's: every operation runs `within` them.
-            Self::Single(info) => Ok(Conn::Single(
-                pipelined::Pipelined::new(info.clone())
+            Self::Single(info, backoff) => Ok(Conn::Single(
+                pipelined::Pipelined::new(info.clone(), backoff.clone())
                     .connect()
                     .await
                     .map_err(store_error)?,
@@ -216,7 +219,7 @@ impl Target {
 impl std::fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let kind = match *self.target {
-            Target::Single(_) => "single node",
+            Target::Single(..) => "single node",
             #[cfg(feature = "redis-cluster")]
             Target::Cluster(_) => "cluster",
         };

@@ -8,6 +8,7 @@
 //! command sent a message through a channel to their IO task, cloned a shared future and
 //! ran a second timer beside the store's own; profiled in `BENCHMARKS.md`.
 
+mod backoff;
 mod link;
 mod reply;
 
@@ -20,6 +21,7 @@ use redis::{
 };
 
 use crate::lock::lock;
+pub(crate) use backoff::Backoff;
 use link::Link;
 
 /// A cheap-to-clone, reconnecting connection to one Redis node.
@@ -33,6 +35,8 @@ struct Inner {
     live: Mutex<Option<Link>>,
     /// Held while connecting, so a burst of requests after an outage connects once.
     connecting: tokio::sync::Mutex<()>,
+    /// Shared by every connection to this node.
+    backoff: Arc<Backoff>,
 }
 
 /// Refuses addresses this connection cannot reach, when the store is built.
@@ -55,12 +59,13 @@ fn unsupported() -> RedisError {
 
 impl Pipelined {
     /// A connection to `info`, made on first use; see [`check`] for the addresses it takes.
-    pub(crate) fn new(info: ConnectionInfo) -> Self {
+    pub(crate) fn new(info: ConnectionInfo, backoff: Arc<Backoff>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 info,
                 live: Mutex::new(None),
                 connecting: tokio::sync::Mutex::new(()),
+                backoff,
             }),
         }
     }
@@ -76,16 +81,28 @@ impl Pipelined {
         live.as_ref().filter(|link| link.is_open()).cloned()
     }
 
-    /// The live connection, made first if there is none or the last one broke.
+    /// The live connection, made first if there is none or the last one broke, unless a
+    /// connect to the node failed too recently (see [`Backoff`]).
     async fn link(&self) -> RedisResult<Link> {
         if let Some(link) = self.current() {
             return Ok(link);
         }
+        self.inner.backoff.check()?;
         let _connecting = self.inner.connecting.lock().await;
         if let Some(link) = self.current() {
             return Ok(link);
         }
-        let link = self.open().await?;
+        // The connect this request waited for may just have failed.
+        self.inner.backoff.check()?;
+        let attempt = self.inner.backoff.attempt();
+        let link = match self.open().await {
+            Ok(link) => link,
+            Err(err) => {
+                attempt.failed(&err);
+                return Err(err);
+            }
+        };
+        attempt.succeeded();
         let mut live = lock(&self.inner.live);
         *live = Some(link.clone());
         Ok(link)

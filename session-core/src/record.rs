@@ -152,8 +152,10 @@ pub trait Codec: Send + Sync + 'static {
 pub struct LazyState {
     /// The session; its `data` is empty when `data_json` is `Some`.
     pub state: SessionState,
-    /// Where in the payload the data is, as a JSON object the codec checked, when it was
-    /// left undecoded.
+    /// Where in the payload the data is, as a JSON object, when it was left undecoded. The
+    /// session manager checks, without building anything, that it would decode into a map
+    /// (nesting, numbers, escapes) before keeping it; data that would not is a new session,
+    /// as with an error from [`Codec::decode`].
     pub data_json: Option<Range<usize>>,
 }
 
@@ -269,7 +271,8 @@ impl Codec for JsonCodec {
         }
         let wire: LazyWire<'_> = serde_json::from_slice(payload).map_err(CodecError::new)?;
         let data = wire.d.get().as_bytes();
-        // `decode` would refuse anything but an object; so does this.
+        // `decode` would refuse anything but an object; so does this (and the session manager
+        // checks that the object decodes).
         if data.first() != Some(&b'{') {
             return Err(CodecError::new("the session data is not a JSON object"));
         }

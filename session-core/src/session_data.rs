@@ -12,7 +12,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Range;
 
-use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, Visitor};
+use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
@@ -44,7 +44,7 @@ impl SessionData {
     }
 
     /// A loaded record's data: `map` as the codec decoded it, or, when `text` is given, the
-    /// JSON object at that range of `payload`, which the codec checked is one.
+    /// JSON object at that range of `payload`, which passed [`check`].
     pub(crate) fn loaded(
         map: Map<String, Value>,
         payload: Vec<u8>,
@@ -127,6 +127,61 @@ impl fmt::Debug for SessionData {
             Some(_) => f.write_str("<not decoded>"),
             None => write!(f, "{} keys", self.map.len()),
         }
+    }
+}
+
+/// Checks that `text` is JSON that decodes into a map later, building nothing.
+///
+/// Skipping a value (serde's `IgnoredAny`, serde_json's `RawValue`) is more lenient than
+/// decoding it into a `Value`: no nesting limit, no range check of numbers, lone surrogates
+/// let through. Data that passed the skip but failed to decode would be a session that loads
+/// and then fails on its first change, until it expires; so lazily kept data must pass the
+/// checks a decode makes, and those are the checks of `deserialize_any`, which `Value` uses.
+pub(crate) fn check(text: &[u8]) -> Result<(), serde_json::Error> {
+    serde_json::from_slice::<Checked>(text).map(|Checked| ())
+}
+
+struct Checked;
+
+impl<'de> Deserialize<'de> for Checked {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(Checked)
+    }
+}
+
+impl<'de> Visitor<'de> for Checked {
+    type Value = Checked;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_unit<E>(self) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Checked, A::Error> {
+        while seq.next_element::<Checked>()?.is_some() {}
+        Ok(Checked)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Checked, A::Error> {
+        while map.next_key::<Checked>()?.is_some() {
+            map.next_value::<Checked>()?;
+        }
+        Ok(Checked)
     }
 }
 
@@ -222,6 +277,27 @@ mod tests {
             assert_eq!(data.get::<u64>("n").unwrap(), Some(1));
         }
         assert!(data.text.is_none());
+    }
+
+    #[test]
+    fn the_check_refuses_what_a_decode_refuses() {
+        let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+        let cases = [
+            r#"{"n":1e400}"#.to_owned(),
+            r#"{"s":"\ud800"}"#.to_owned(),
+            format!(r#"{{"d":{deep}}}"#),
+            r#"{"a":1,}"#.to_owned(),
+        ];
+        for json in cases {
+            assert!(
+                serde_json::from_str::<Map<String, Value>>(&json).is_err(),
+                "{json}"
+            );
+            assert!(check(json.as_bytes()).is_err(), "{json}");
+        }
+        let fine = r#"{"n":1.5,"i":-3,"u":18446744073709551615,"s":"\u00e9\ud83d\ude00","a":[null,true,{}]}"#;
+        assert!(serde_json::from_str::<Map<String, Value>>(fine).is_ok());
+        assert!(check(fine.as_bytes()).is_ok());
     }
 
     #[test]

@@ -442,3 +442,25 @@ fn large_sessions_read_lazily_and_lose_nothing() {
         .unwrap()
         .contains("Expires=Thu, 01 Jan 1970"));
 }
+
+/// Data that loads lazily but would not decode (nested deeper than a decode allows) is a new
+/// session, as it is when decoded at once: not a session that loads and then fails on every
+/// change until it expires.
+#[test]
+fn large_sessions_that_would_not_decode_are_new_sessions() {
+    let store = LogStore::default();
+    let m = manager(&store, |b| b);
+    let deep: serde_json::Value = serde_json::from_str::<serde_json::Value>("1")
+        .map(|v| (0..200).fold(v, |v, _| serde_json::Value::Array(vec![v])))
+        .unwrap();
+    let s = begin(&m, None, NOW);
+    run(s.insert("user", "ann")).unwrap();
+    run(s.insert("deep", deep)).unwrap();
+    let cookie = pair(run(m.finish(s, 200, NOW)).unwrap().set_cookie().unwrap());
+
+    let s = begin(&m, Some(&cookie), NOW);
+    assert_eq!(run(s.get::<String>("user")).unwrap(), None);
+    run(s.insert("user", "bob")).unwrap();
+    let again = pair(run(m.finish(s, 200, NOW)).unwrap().set_cookie().unwrap());
+    assert_ne!(again, cookie, "a new session, under a new id");
+}

@@ -312,12 +312,20 @@ async fn connects_given_up_half_way_leave_no_connection_behind() {
     let now = OffsetDateTime::now_utc();
     let err = store.load(&id, now).await.unwrap_err();
     assert_eq!(err.kind(), session_core::StoreErrorKind::Timeout, "{err:?}");
+    // Turned away at once while the wait lasts (25 ms at first); on a busy machine the wait
+    // may end between two loads, and that load tries (and times out) again.
+    let mut turned_away = 0;
     for _ in 0..4 {
         let err = store.load(&id, now).await.unwrap_err();
-        let turned_away = session_core::StoreErrorKind::Unavailable;
-        assert_eq!(err.kind(), turned_away, "not timed out: {err:?}");
-        assert!(err.to_string().contains("next connect"), "{err}");
+        match err.kind() {
+            session_core::StoreErrorKind::Unavailable => {
+                assert!(err.to_string().contains("next connect"), "{err}");
+                turned_away += 1;
+            }
+            kind => assert_eq!(kind, session_core::StoreErrorKind::Timeout, "{err:?}"),
+        }
     }
+    assert!(turned_away > 0, "no load was turned away during the wait");
     server.resume().await;
     // The resumed server reads the queued handshakes and then the closes of those sockets.
     for _ in 0..100 {

@@ -121,6 +121,14 @@ impl SessionManager {
         let Ok(loaded) = self.inner.codec.decode_lazily(&record.payload) else {
             return Ok(());
         };
+        // Data kept undecoded must decode when the handler changes it, or the session would
+        // load and then fail on every change until it expires.
+        if let Some(text) = &loaded.data_json {
+            let text = record.payload.get(text.clone());
+            if text.is_none_or(|text| crate::session_data::check(text).is_err()) {
+                return Ok(());
+            }
+        }
         let (loaded, data_json) = (loaded.state, loaded.data_json);
         if decision::is_live(
             &self.inner.config,

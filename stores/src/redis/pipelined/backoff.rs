@@ -66,8 +66,19 @@ impl Attempt<'_> {
         self.outcome = Some(Ok(()));
     }
 
+    /// A connect that failed. Only a server that could not be reached starts or doubles the
+    /// wait: one that answered (a refused password, a database it does not have) is up, and
+    /// its requests should get that error, not "unreachable".
     pub(crate) fn failed(mut self, err: &RedisError) {
-        self.outcome = Some(Err(err.to_string()));
+        let unreachable = err.is_io_error()
+            || err.is_connection_refusal()
+            || err.is_connection_dropped()
+            || err.is_timeout();
+        self.outcome = Some(if unreachable {
+            Err(err.to_string())
+        } else {
+            Ok(())
+        });
     }
 }
 
@@ -127,5 +138,18 @@ mod tests {
         backoff.attempt().failed(&refused);
         let err = backoff.check().unwrap_err().to_string();
         assert!(err.contains(&refused.to_string()), "{err}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_server_that_answers_is_not_waited_for() {
+        let backoff = Backoff::default();
+        drop(backoff.attempt());
+        let refused_password = RedisError::from((
+            redis::ErrorKind::AuthenticationFailed,
+            "WRONGPASS invalid username-password pair",
+        ));
+        backoff.attempt().failed(&refused_password);
+        assert_eq!(wait_after(&backoff), None);
+        assert!(backoff.check().is_ok());
     }
 }

@@ -5,7 +5,8 @@
 # target/bench-last-run.md. Settings: BENCH_SECS (10), BENCH_WARMUP (2), BENCH_ROUNDS (3),
 # BENCH_SESSIONS (256), BENCH_CONNECTIONS (32), BENCH_ONLY (variant names, comma-separated),
 # BENCH_SERVER_CPU (0), BENCH_LOAD_CPU (1), BENCH_NICE (unset; -20 as root shields the run from
-# other work on the machine). `bash bench/run.sh http` or `memory` runs one half.
+# other work on the machine), BENCH_PAIRS (8) and BENCH_SLICE (2) for the paired run.
+# `bash bench/run.sh http`, `paired` or `memory` runs one part.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"
@@ -33,6 +34,10 @@ bin="${CARGO_TARGET_DIR:-target}/release"
     echo
     if [ "$what" = all ] || [ "$what" = http ]; then
         "$bin/bench-runner"
+    fi
+    if [ "$what" = all ] || [ "$what" = paired ]; then
+        echo
+        "$bin/bench-paired"
     fi
     if [ "$what" = all ] || [ "$what" = memory ]; then
         echo '```'

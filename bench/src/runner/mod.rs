@@ -1,5 +1,6 @@
 //! The comparison: every variant's scenarios under `wrk`, rounds interleaved, one table.
 
+mod paired;
 mod process;
 mod table;
 
@@ -7,6 +8,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub use paired::{render_paired, run_paired, PairedRow, Pairs};
 pub use process::{free_port, Redis, Server};
 pub use table::{render, Row};
 

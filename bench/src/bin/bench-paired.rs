@@ -1,0 +1,22 @@
+//! `bench-paired`: every variant's scenarios against its framework's bare server in
+//! alternating short slices (see `session_bench::runner::run_paired`); prints the markdown
+//! table on stdout and progress on stderr.
+
+use session_bench::runner::{self, Pairs, Settings};
+
+fn main() {
+    let result = Settings::from_env().and_then(|settings| {
+        let pairs = Pairs::from_env()?;
+        eprintln!(
+            "paired: {} pairs of {} s slices per scenario (+{} s warm-up of each server)",
+            pairs.count, pairs.slice, settings.warmup
+        );
+        let rows = runner::run_paired(&settings, pairs)?;
+        println!("{}", runner::render_paired(&rows, pairs));
+        Ok(())
+    });
+    if let Err(e) = result {
+        eprintln!("bench-paired: {e}");
+        std::process::exit(2);
+    }
+}

@@ -15,6 +15,9 @@ pub enum Framework {
 }
 
 impl Framework {
+    /// Every framework, in the order of the tables.
+    pub const ALL: [Framework; 4] = [Self::Axum, Self::Actix, Self::Rocket, Self::Warp];
+
     /// The framework's name, as in variant names.
     ///
     /// ```
@@ -76,12 +79,7 @@ impl Layer {
             Self::OursRedis | Self::TowerSessionsRedis | Self::ActixSessionRedis => {
                 &[Scenario::Read, Scenario::Rw]
             }
-            _ => &[
-                Scenario::Untouched,
-                Scenario::Read,
-                Scenario::Rw,
-                Scenario::New,
-            ],
+            _ => &Scenario::WITH_SESSION,
         }
     }
 }
@@ -102,6 +100,9 @@ pub enum Scenario {
 }
 
 impl Scenario {
+    /// The scenarios of a session layer with a memory store, in the order of the tables.
+    pub const WITH_SESSION: [Scenario; 4] = [Self::Untouched, Self::Read, Self::Rw, Self::New];
+
     /// The scenario's name in the table.
     ///
     /// ```

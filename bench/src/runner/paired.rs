@@ -226,21 +226,10 @@ pub fn render_paired(rows: &[PairedRow], pairs: Pairs) -> String {
         rows.iter()
             .find(|r| r.variant.framework == f && r.variant.layer == layer && r.scenario == s)
     };
-    let frameworks = [
-        Framework::Axum,
-        Framework::Actix,
-        Framework::Rocket,
-        Framework::Warp,
-    ];
-    for s in [
-        Scenario::Untouched,
-        Scenario::Read,
-        Scenario::Rw,
-        Scenario::New,
-    ] {
+    for s in Scenario::WITH_SESSION {
         let goal = memory_goal(s).unwrap_or(f64::NAN);
         let mut each = Vec::new();
-        for f in frameworks {
+        for f in Framework::ALL {
             if let Some(r) = find(f, Layer::OursMemory, s) {
                 let mut line = format!(
                     "{} memory {} >= {goal}: {:.3}: {}",
@@ -271,7 +260,7 @@ pub fn render_paired(rows: &[PairedRow], pairs: Pairs) -> String {
             );
         }
     }
-    for f in frameworks {
+    for f in Framework::ALL {
         for s in [Scenario::Read, Scenario::Rw] {
             if let (Some(r), Some(figure)) = (find(f, Layer::OursRedis, s), issue_peer_figure(f, s))
             {

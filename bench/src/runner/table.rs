@@ -166,19 +166,8 @@ pub(super) fn issue_peer_figure(f: Framework, s: Scenario) -> Option<f64> {
 /// on CPU per request beside it (which load from outside the run disturbs less).
 fn targets(rows: &[Row]) -> Vec<String> {
     let mut lines = Vec::new();
-    let frameworks = [
-        Framework::Axum,
-        Framework::Actix,
-        Framework::Rocket,
-        Framework::Warp,
-    ];
-    for f in frameworks {
-        for s in [
-            Scenario::Rw,
-            Scenario::Read,
-            Scenario::New,
-            Scenario::Untouched,
-        ] {
+    for f in Framework::ALL {
+        for s in Scenario::WITH_SESSION {
             let goal = memory_goal(s).unwrap_or(f64::NAN);
             if let Some(row) = find(rows, f, Layer::OursMemory, s) {
                 let mut extra = String::new();
@@ -231,13 +220,8 @@ fn targets(rows: &[Row]) -> Vec<String> {
             }
         }
     }
-    for s in [
-        Scenario::Untouched,
-        Scenario::Read,
-        Scenario::Rw,
-        Scenario::New,
-    ] {
-        let found: Vec<&Row> = frameworks
+    for s in Scenario::WITH_SESSION {
+        let found: Vec<&Row> = Framework::ALL
             .iter()
             .filter_map(|&f| find(rows, f, Layer::OursMemory, s))
             .collect();

@@ -40,6 +40,9 @@ use error::store_error;
 /// next operation connects again. After a failed connect, operations fail at once with
 /// [`StoreErrorKind::Unavailable`] for a wait that starts at 25 ms and doubles with each
 /// further failure up to 1 s, so that an outage costs no timeouts and no storm of connects.
+/// A connect still unanswered at an operation's timeout counts as failed too (a server that
+/// is slow to accept looks like one that is down); a server that answers with an error (a
+/// wrong password, a database it lacks) starts no wait, and its error is returned as is.
 /// Every operation gives up after the configured timeout (default 2 s) with
 /// [`StoreErrorKind::Timeout`]; a refused or dropped connection is
 /// [`StoreErrorKind::Unavailable`].

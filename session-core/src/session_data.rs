@@ -44,19 +44,23 @@ impl SessionData {
     }
 
     /// A loaded record's data: `map` as the codec decoded it, or, when `text` is given, the
-    /// JSON object at that range of `payload`, which passed [`check`].
+    /// JSON object at that range of `payload`. `None` when that text is not in the payload or
+    /// would not decode (see [`check`]): kept undecoded, it would make a session that loads
+    /// and then fails on every change until it expires.
     pub(crate) fn loaded(
         map: Map<String, Value>,
         payload: Vec<u8>,
         text: Option<Range<usize>>,
-    ) -> Self {
-        let text = text.filter(|range| payload.get(range.clone()).is_some());
-        Self {
+    ) -> Option<Self> {
+        if let Some(range) = &text {
+            check(payload.get(range.clone())?).ok()?;
+        }
+        Some(Self {
             map,
             loaded: payload,
             text,
             text_reads: 0,
-        }
+        })
     }
 
     /// The payload the session was loaded from (empty for a new session).
@@ -247,7 +251,7 @@ mod tests {
     fn lazy(json: &str) -> SessionData {
         let payload = format!(r#"{{"d":{json},"c":0}}"#).into_bytes();
         let range = 5..5 + json.len();
-        SessionData::loaded(Map::new(), payload, Some(range))
+        SessionData::loaded(Map::new(), payload, Some(range)).unwrap()
     }
 
     #[test]

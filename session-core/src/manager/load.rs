@@ -121,14 +121,6 @@ impl SessionManager {
         let Ok(loaded) = self.inner.codec.decode_lazily(&record.payload) else {
             return Ok(());
         };
-        // Data kept undecoded must decode when the handler changes it, or the session would
-        // load and then fail on every change until it expires.
-        if let Some(text) = &loaded.data_json {
-            let text = record.payload.get(text.clone());
-            if text.is_none_or(|text| crate::session_data::check(text).is_err()) {
-                return Ok(());
-            }
-        }
         let (loaded, data_json) = (loaded.state, loaded.data_json);
         if decision::is_live(
             &self.inner.config,
@@ -136,12 +128,16 @@ impl SessionManager {
             loaded.created_at,
             now,
         ) {
+            // Data left undecoded that would not decode is a new session too.
+            let Some(data) = SessionData::loaded(loaded.data, record.payload, data_json) else {
+                return Ok(());
+            };
             state.phase = Phase::Present {
                 version: record.version,
                 expires_at: record.expires_at,
             };
             state.id = Some(id);
-            state.data = SessionData::loaded(loaded.data, record.payload, data_json);
+            state.data = data;
             state.created_at = loaded.created_at;
             state.max_age = loaded.max_age;
             state.user = record.user;

@@ -142,12 +142,7 @@ pub fn run(settings: &Settings) -> Result<Results, BenchError> {
             for &scenario in variant.layer.scenarios() {
                 let script = scenario.sends_cookies().then_some(script.as_path());
                 load(settings, &server, scenario, script, settings.warmup)?;
-                let cpu_before = server.cpu_micros();
-                let mut m = load(settings, &server, scenario, script, settings.secs)?;
-                m.cpu_us_per_req = server
-                    .cpu_micros()
-                    .zip(cpu_before)
-                    .map(|(after, before)| (after - before) / m.requests.max(1) as f64);
+                let m = measured(settings, &server, scenario, script, settings.secs)?;
                 eprintln!(
                     "round {round} {:<22} {:<9} {:>10.0} req/s  p99 {:>7.2} ms  cpu {:>6.2} us/req  errors {}",
                     variant.name,
@@ -224,6 +219,23 @@ fn cookies_for(server: &Server, variant: &Variant, n: usize) -> Result<Vec<Strin
         )));
     }
     Ok(cookies)
+}
+
+/// One `wrk` run with the server's CPU time per request.
+fn measured(
+    settings: &Settings,
+    server: &Server,
+    scenario: Scenario,
+    script: Option<&Path>,
+    secs: u64,
+) -> Result<Measurement, BenchError> {
+    let before = server.cpu_micros();
+    let mut m = load(settings, server, scenario, script, secs)?;
+    m.cpu_us_per_req = server
+        .cpu_micros()
+        .zip(before)
+        .map(|(after, before)| (after - before) / m.requests.max(1) as f64);
+    Ok(m)
 }
 
 /// One `wrk` run of `secs` seconds, pinned to the load CPU.

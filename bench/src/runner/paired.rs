@@ -11,9 +11,8 @@
 use std::fmt::Write as _;
 
 use super::table::{issue_peer_figure, median, memory_goal, verdict};
-use super::{cookies_for, load, AutogroupNice, Redis, Server, Settings};
+use super::{cookies_for, load, measured, AutogroupNice, Redis, Server, Settings};
 use crate::variant::{Framework, Layer, Scenario, Variant, VARIANTS};
-use crate::wrk::Measurement;
 use crate::BenchError;
 
 /// How many pairs and how long a slice (`BENCH_PAIRS`, default 8; `BENCH_SLICE`, seconds,
@@ -181,23 +180,6 @@ pub fn run_paired(settings: &Settings, pairs: Pairs) -> Result<Vec<PairedRow>, B
     }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(rows)
-}
-
-/// One slice with the server's CPU per request.
-fn measured(
-    settings: &Settings,
-    server: &Server,
-    scenario: Scenario,
-    script: Option<&std::path::Path>,
-    secs: u64,
-) -> Result<Measurement, BenchError> {
-    let before = server.cpu_micros();
-    let mut m = load(settings, server, scenario, script, secs)?;
-    m.cpu_us_per_req = server
-        .cpu_micros()
-        .zip(before)
-        .map(|(after, before)| (after - before) / m.requests.max(1) as f64);
-    Ok(m)
 }
 
 /// The table of paired ratios, then the issue's targets judged on them.

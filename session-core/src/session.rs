@@ -180,13 +180,21 @@ impl Session {
     }
 
     async fn loaded(&self) -> Result<MutexGuard<'_, State>, SessionError> {
-        self.shared.manager.ensure_loaded(self).await?;
+        self.loaded_to_read(None).await
+    }
+
+    /// [`Session::loaded`] for a read of `key`, which a lazy load can decode in its check.
+    async fn loaded_to_read(
+        &self,
+        key: Option<&str>,
+    ) -> Result<MutexGuard<'_, State>, SessionError> {
+        self.shared.manager.ensure_loaded(self, key).await?;
         Ok(self.lock())
     }
 
     /// The value under `key`, deserialised, or `None` when absent.
     pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
-        let mut state = self.loaded().await?;
+        let mut state = self.loaded_to_read(Some(key)).await?;
         let hash = key_hash(key);
         if !state.reads.contains(&hash) {
             state.reads.push(hash);

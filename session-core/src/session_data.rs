@@ -5,7 +5,8 @@
 //! was the largest part of a memory-store read after the HMAC (callgrind). So when the codec
 //! leaves the data as JSON text (see [`crate::Codec::decode_lazily`]), a read finds its key
 //! in that text and deserialises only its value; the first change, or a handler that reads
-//! many keys, decodes the map once.
+//! many keys, decodes the map once. The text is checked when it loads (see [`check`]); when
+//! a read is what loads it, that same pass decodes the read's value.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -32,6 +33,15 @@ pub(crate) struct SessionData {
     /// empty).
     text: Option<Range<usize>>,
     text_reads: u8,
+    /// The value the load's check found for the key the session was loaded to read (see
+    /// [`SessionData::loaded`]), for that first read.
+    first_read: Option<FirstRead>,
+}
+
+/// A key and its value (`None`: absent), decoded by the pass that checked the text.
+struct FirstRead {
+    key: Box<str>,
+    value: Option<Value>,
 }
 
 impl SessionData {
@@ -47,19 +57,35 @@ impl SessionData {
     /// JSON object at that range of `payload`. `None` when that text is not in the payload or
     /// would not decode (see [`check`]): kept undecoded, it would make a session that loads
     /// and then fails on every change until it expires.
+    ///
+    /// `first_read` is the key the session was loaded to read, if any: the pass that checks
+    /// the text then also decodes that key's value, so the first read costs no second pass.
     pub(crate) fn loaded(
         map: Map<String, Value>,
         payload: Vec<u8>,
         text: Option<Range<usize>>,
+        first_read: Option<&str>,
     ) -> Option<Self> {
+        let mut first = None;
         if let Some(range) = &text {
-            check(payload.get(range.clone())?).ok()?;
+            let object = payload.get(range.clone())?;
+            match first_read {
+                Some(key) => {
+                    let value = check_finding(object, key).ok()?;
+                    first = Some(FirstRead {
+                        key: key.into(),
+                        value,
+                    });
+                }
+                None => check(object).ok()?,
+            }
         }
         Some(Self {
             map,
             loaded: payload,
             text,
             text_reads: 0,
+            first_read: first,
         })
     }
 
@@ -75,6 +101,18 @@ impl SessionData {
 
     /// The value under `key`, deserialised.
     pub(crate) fn get<T: DeserializeOwned>(&mut self, key: &str) -> Result<Option<T>, CodecError> {
+        // Taken whatever the key: it answers only the read that loaded the session.
+        if let Some(first) = self.first_read.take() {
+            if self.text.is_some() && *first.key == *key {
+                self.text_reads += 1;
+                // As the map answers: `T` from the decoded `Value`.
+                return first
+                    .value
+                    .map(T::deserialize)
+                    .transpose()
+                    .map_err(CodecError::new);
+            }
+        }
         if self.text_reads < TEXT_READS {
             if let Some(text) = self.text.clone().and_then(|range| self.loaded.get(range)) {
                 self.text_reads += 1;
@@ -97,6 +135,7 @@ impl SessionData {
         if let Some(text) = self.text() {
             self.map = serde_json::from_slice(text).map_err(CodecError::new)?;
             self.text = None;
+            self.first_read = None;
         }
         Ok(&mut self.map)
     }
@@ -118,6 +157,7 @@ impl SessionData {
     pub(crate) fn clear(&mut self) {
         self.map.clear();
         self.text = None;
+        self.first_read = None;
     }
 
     fn text(&self) -> Option<&[u8]> {
@@ -143,6 +183,38 @@ impl fmt::Debug for SessionData {
 /// checks a decode makes, and those are the checks of `deserialize_any`, which `Value` uses.
 pub(crate) fn check(text: &[u8]) -> Result<(), serde_json::Error> {
     serde_json::from_slice::<Checked>(text).map(|Checked| ())
+}
+
+/// [`check`], in the same pass decoding the value under `key` (the last one, as the map
+/// keeps). One deserializer runs over the whole object, so the value is held to the same
+/// limits (nesting depth included) as in a decode of the map.
+fn check_finding(object: &[u8], key: &str) -> Result<Option<Value>, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(object);
+    let found = de.deserialize_any(CheckFinding(key))?;
+    de.end()?;
+    Ok(found)
+}
+
+struct CheckFinding<'k>(&'k str);
+
+impl<'de> Visitor<'de> for CheckFinding<'_> {
+    type Value = Option<Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut found = None;
+        while let Some(Key(key)) = map.next_key()? {
+            if key == self.0 {
+                found = Some(map.next_value()?);
+            } else {
+                map.next_value::<Checked>()?;
+            }
+        }
+        Ok(found)
+    }
 }
 
 struct Checked;
@@ -249,9 +321,72 @@ mod tests {
     use super::*;
 
     fn lazy(json: &str) -> SessionData {
+        loaded_to_read(json, None).unwrap()
+    }
+
+    fn loaded_to_read(json: &str, key: Option<&str>) -> Option<SessionData> {
         let payload = format!(r#"{{"d":{json},"c":0}}"#).into_bytes();
         let range = 5..5 + json.len();
-        SessionData::loaded(Map::new(), payload, Some(range)).unwrap()
+        SessionData::loaded(Map::new(), payload, Some(range), key)
+    }
+
+    #[test]
+    fn a_read_decoded_by_the_check_matches_the_map() {
+        let json = r#"{"n":1,"s":"a\"b","o":{"n":2},"e\u0073c":true,"n2":[1,2],"dup":1,"dup":2}"#;
+        let map: Map<String, Value> = serde_json::from_str(json).unwrap();
+        for key in ["n", "s", "o", "esc", "n2", "dup", "missing"] {
+            let mut data = loaded_to_read(json, Some(key)).unwrap();
+            assert!(data.first_read.is_some(), "{key}");
+            let first: Option<Value> = data.get(key).unwrap();
+            assert_eq!(first.as_ref(), map.get(key), "{key}");
+            assert!(data.first_read.is_none(), "{key}");
+            // Later reads, of this key or another, are answered as before.
+            assert_eq!(data.get::<Value>(key).unwrap().as_ref(), map.get(key));
+            assert_eq!(data.get::<Value>("o").unwrap().as_ref(), map.get("o"));
+        }
+    }
+
+    #[test]
+    fn the_first_read_answers_only_its_own_key() {
+        let mut data = loaded_to_read(r#"{"a":1,"b":2}"#, Some("a")).unwrap();
+        assert_eq!(data.get::<u64>("b").unwrap(), Some(2));
+        assert!(data.first_read.is_none());
+        assert_eq!(data.get::<u64>("a").unwrap(), Some(1));
+        let mut decoded = loaded_to_read(r#"{"a":1}"#, Some("a")).unwrap();
+        decoded.map().unwrap().insert("a".into(), Value::from(5));
+        assert_eq!(decoded.get::<u64>("a").unwrap(), Some(5));
+    }
+
+    #[test]
+    fn the_check_that_reads_refuses_what_a_decode_refuses() {
+        let cases = [
+            r#"{"n":1e400}"#,
+            r#"{"k":1e400}"#,
+            r#"{"s":"\ud800"}"#,
+            r#"{"k":"\ud800"}"#,
+            r#"{"a":1,}"#,
+            "[1]",
+        ];
+        for json in cases {
+            assert!(serde_json::from_str::<Map<String, Value>>(json).is_err());
+            assert!(loaded_to_read(json, Some("k")).is_none(), "{json}");
+        }
+        // Nesting is counted from the data object, whether or not the key is the one read:
+        // at serde_json's limit and one past it, ours agrees with its decode.
+        let nested =
+            |key: &str, n: usize| format!(r#"{{"{key}":{}1{}}}"#, "[".repeat(n), "]".repeat(n));
+        let decodes = |json: &str| serde_json::from_str::<Map<String, Value>>(json).is_ok();
+        let limit = (1..200).find(|&n| !decodes(&nested("k", n))).unwrap();
+        for key in ["k", "other"] {
+            for n in [limit - 1, limit] {
+                let json = nested(key, n);
+                assert_eq!(
+                    loaded_to_read(&json, Some("k")).is_some(),
+                    decodes(&json),
+                    "{key} {n}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -47,10 +47,15 @@ impl SessionManager {
         })
     }
 
-    /// Loads the session on first use.
-    pub(crate) async fn ensure_loaded(&self, session: &Session) -> Result<(), SessionError> {
+    /// Loads the session on first use; `first_read` is the key that use reads, if it is a
+    /// read (see [`SessionData::loaded`]).
+    pub(crate) async fn ensure_loaded(
+        &self,
+        session: &Session,
+        first_read: Option<&str>,
+    ) -> Result<(), SessionError> {
         match &self.inner.backend {
-            Backend::Store(_) => self.load_record(session).await,
+            Backend::Store(_) => self.load_record(session, first_read).await,
             Backend::Stateless {
                 format,
                 revocations,
@@ -92,7 +97,11 @@ impl SessionManager {
         }
     }
 
-    async fn load_record(&self, session: &Session) -> Result<(), SessionError> {
+    async fn load_record(
+        &self,
+        session: &Session,
+        first_read: Option<&str>,
+    ) -> Result<(), SessionError> {
         let Backend::Store(store) = &self.inner.backend else {
             return Ok(());
         };
@@ -129,7 +138,9 @@ impl SessionManager {
             now,
         ) {
             // Data left undecoded that would not decode is a new session too.
-            let Some(data) = SessionData::loaded(loaded.data, record.payload, data_json) else {
+            let Some(data) =
+                SessionData::loaded(loaded.data, record.payload, data_json, first_read)
+            else {
                 return Ok(());
             };
             state.phase = Phase::Present {

@@ -346,6 +346,39 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Objects built from fragments some of which a decode refuses: whether the data
+        /// loads, and what the first read returns, are what a decode of the map gives.
+        #[test]
+        fn the_first_read_is_the_map_s_answer(
+            entries in proptest::collection::vec((0..4usize, 0..12usize, 0..3usize), 0..6),
+            read in 0..3usize,
+        ) {
+            const KEYS: [&str; 4] = ["a", "k", "\\u006b", "zz"];
+            const VALUES: [&str; 12] = [
+                "1", "-0.5", "1e400", "18446744073709551616", r#""x""#, r#""\ud800""#,
+                r#""\u00e9\ud83d\ude00""#, "null", "[]", r#"{"k":[1,{"a":true}]}"#, "[1,]", "{}",
+            ];
+            let entry = |&(k, v, depth): &(usize, usize, usize)| {
+                // 0, 63 or 126 arrays deep: the last crosses serde_json's nesting limit
+                // with some values and not with others.
+                let (open, close) = ("[".repeat(depth * 63), "]".repeat(depth * 63));
+                format!(r#""{}":{open}{}{close}"#, KEYS[k], VALUES[v])
+            };
+            let json = format!("{{{}}}", entries.iter().map(entry).collect::<Vec<_>>().join(","));
+            let key = ["k", "a", "missing"][read];
+            let reference = serde_json::from_str::<Map<String, Value>>(&json).ok();
+            let checked = loaded_to_read(&json, None);
+            proptest::prop_assert_eq!(checked.is_some(), reference.is_some(), "{}", json);
+            let data = loaded_to_read(&json, Some(key));
+            proptest::prop_assert_eq!(data.is_some(), reference.is_some(), "{}", json);
+            if let (Some(mut data), Some(map)) = (data, reference) {
+                let first: Option<Value> = data.get(key).unwrap();
+                proptest::prop_assert_eq!(first.as_ref(), map.get(key), "{}", json);
+            }
+        }
+    }
+
     #[test]
     fn the_first_read_answers_only_its_own_key() {
         let mut data = loaded_to_read(r#"{"a":1,"b":2}"#, Some("a")).unwrap();

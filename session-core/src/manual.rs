@@ -10,7 +10,7 @@
 /// | # | situation | store | cookie |
 /// |---|---|---|---|
 /// | 1 | response is 5xx | nothing | none |
-/// | 2 | `destroy`, record loaded, or a valid cookie and never loaded | delete | clear |
+/// | 2 | `destroy`, record loaded, or a valid cookie and never loaded (a read after `destroy`, or one still loading when it came, loads nothing) | delete | clear |
 /// | 3 | `destroy`, valid cookie but no live record | nothing | clear |
 /// | 4 | `destroy`, no valid cookie | nothing | none |
 /// | 5 | handler never touched the session | nothing (zero store calls) | none |

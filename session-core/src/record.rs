@@ -153,9 +153,9 @@ pub struct LazyState {
     /// The session; its `data` is empty when `data_json` is `Some`.
     pub state: SessionState,
     /// Where in the payload the data is, as a JSON object, when it was left undecoded. The
-    /// session manager checks, without building anything, that it would decode into a map
-    /// (nesting, numbers, escapes) before keeping it; data that would not is a new session,
-    /// as with an error from [`Codec::decode`].
+    /// session manager checks that it would decode into a map (nesting, numbers, escapes)
+    /// before keeping it, building nothing but the value of the key a read loads it for;
+    /// data that would not decode is a new session, as with an error from [`Codec::decode`].
     pub data_json: Option<Range<usize>>,
 }
 

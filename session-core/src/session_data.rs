@@ -5,13 +5,14 @@
 //! was the largest part of a memory-store read after the HMAC (callgrind). So when the codec
 //! leaves the data as JSON text (see [`crate::Codec::decode_lazily`]), a read finds its key
 //! in that text and deserialises only its value; the first change, or a handler that reads
-//! many keys, decodes the map once. The text is checked when it loads (see [`check`]); when
+//! many keys, decodes the map once. The text is checked when it loads (see [`check_finding`]); when
 //! a read is what loads it, that same pass decodes the read's value.
 
 use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
@@ -21,7 +22,7 @@ use crate::record::CodecError;
 
 /// Keys read straight from the JSON text before the map is decoded: each read scans the whole
 /// object (the last copy of a key wins, as in the map), so a handler that reads many keys is
-/// better served by one decode.
+/// better served by one decode. A read answered by the load's check counts as one.
 const TEXT_READS: u8 = 4;
 
 #[derive(Default)]
@@ -55,7 +56,7 @@ impl SessionData {
 
     /// A loaded record's data: `map` as the codec decoded it, or, when `text` is given, the
     /// JSON object at that range of `payload`. `None` when that text is not in the payload or
-    /// would not decode (see [`check`]): kept undecoded, it would make a session that loads
+    /// would not decode (see [`check_finding`]): kept undecoded, it would make a session that loads
     /// and then fails on every change until it expires.
     ///
     /// `first_read` is the key the session was loaded to read, if any: the pass that checks
@@ -69,16 +70,11 @@ impl SessionData {
         let mut first = None;
         if let Some(range) = &text {
             let object = payload.get(range.clone())?;
-            match first_read {
-                Some(key) => {
-                    let value = check_finding(object, key).ok()?;
-                    first = Some(FirstRead {
-                        key: key.into(),
-                        value,
-                    });
-                }
-                None => check(object).ok()?,
-            }
+            let value = check_finding(object, first_read).ok()?;
+            first = first_read.map(|key| FirstRead {
+                key: key.into(),
+                value,
+            });
         }
         Some(Self {
             map,
@@ -101,7 +97,8 @@ impl SessionData {
 
     /// The value under `key`, deserialised.
     pub(crate) fn get<T: DeserializeOwned>(&mut self, key: &str) -> Result<Option<T>, CodecError> {
-        // Taken whatever the key: it answers only the read that loaded the session.
+        // Taken by the first read, whatever its key: only a read of the key the load was for
+        // (on this handle or a clone) can use it, and later ones find the text as before.
         if let Some(first) = self.first_read.take() {
             if self.text.is_some() && *first.key == *key {
                 self.text_reads += 1;
@@ -174,28 +171,25 @@ impl fmt::Debug for SessionData {
     }
 }
 
-/// Checks that `text` is JSON that decodes into a map later, building nothing.
+/// Checks that `object` is a JSON object that decodes into a map later, building nothing but
+/// the value under `key` (the last one, as the map keeps), which it returns.
 ///
 /// Skipping a value (serde's `IgnoredAny`, serde_json's `RawValue`) is more lenient than
 /// decoding it into a `Value`: no nesting limit, no range check of numbers, lone surrogates
 /// let through. Data that passed the skip but failed to decode would be a session that loads
 /// and then fails on its first change, until it expires; so lazily kept data must pass the
 /// checks a decode makes, and those are the checks of `deserialize_any`, which `Value` uses.
-pub(crate) fn check(text: &[u8]) -> Result<(), serde_json::Error> {
-    serde_json::from_slice::<Checked>(text).map(|Checked| ())
-}
-
-/// [`check`], in the same pass decoding the value under `key` (the last one, as the map
-/// keeps). One deserializer runs over the whole object, so the value is held to the same
+/// One deserializer runs over the whole object, so the value under `key` is held to the same
 /// limits (nesting depth included) as in a decode of the map.
-fn check_finding(object: &[u8], key: &str) -> Result<Option<Value>, serde_json::Error> {
+fn check_finding(object: &[u8], key: Option<&str>) -> Result<Option<Value>, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_slice(object);
-    let found = de.deserialize_any(CheckFinding(key))?;
+    // `deserialize_map`, as `Map` itself asks for: anything but an object is refused.
+    let found = de.deserialize_map(CheckFinding(key))?;
     de.end()?;
     Ok(found)
 }
 
-struct CheckFinding<'k>(&'k str);
+struct CheckFinding<'k>(Option<&'k str>);
 
 impl<'de> Visitor<'de> for CheckFinding<'_> {
     type Value = Option<Value>;
@@ -204,10 +198,11 @@ impl<'de> Visitor<'de> for CheckFinding<'_> {
         f.write_str("a JSON object")
     }
 
+    // The data's own keys are plain keys, whatever they say: `Map` reads them so.
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut found = None;
         while let Some(Key(key)) = map.next_key()? {
-            if key == self.0 {
+            if self.0 == Some(&*key) {
                 found = Some(map.next_value()?);
             } else {
                 map.next_value::<Checked>()?;
@@ -217,6 +212,26 @@ impl<'de> Visitor<'de> for CheckFinding<'_> {
     }
 }
 
+/// The first key of a nested object that serde_json's `Value` reads as the JSON text in its
+/// string value (its `raw_value` feature, which this crate needs and so turns on); nothing
+/// else may follow it in that object.
+const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
+
+/// The same for a number written as a string, when another crate in the build turns on
+/// serde_json's `arbitrary_precision`.
+const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+/// Whether `Value` reads [`NUMBER_TOKEN`] objects as numbers in this build: asked of
+/// serde_json once, since features are unified across the whole dependency graph.
+fn numbers_from_strings() -> bool {
+    static READS: OnceLock<bool> = OnceLock::new();
+    *READS.get_or_init(|| {
+        serde_json::from_str::<Value>(r#"{"$serde_json::private::Number":"1"}"#)
+            .is_ok_and(|value| value.is_number())
+    })
+}
+
+/// A value checked as `Value` would decode it.
 struct Checked;
 
 impl<'de> Deserialize<'de> for Checked {
@@ -254,6 +269,24 @@ impl<'de> Visitor<'de> for Checked {
         Ok(Checked)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Checked, A::Error> {
+        let Some(Key(first)) = map.next_key()? else {
+            return Ok(Checked);
+        };
+        // As `Value` does: the string is read, and the object ends there (the deserializer
+        // refuses anything after it, for `Value` and for this check alike).
+        if first == RAW_VALUE_TOKEN {
+            let Key(json) = map.next_value()?;
+            serde_json::from_str::<Checked>(&json).map_err(serde::de::Error::custom)?;
+            return Ok(Checked);
+        }
+        if first == NUMBER_TOKEN && numbers_from_strings() {
+            let Key(number) = map.next_value()?;
+            number
+                .parse::<serde_json::Number>()
+                .map_err(serde::de::Error::custom)?;
+            return Ok(Checked);
+        }
+        map.next_value::<Checked>()?;
         while map.next_key::<Checked>()?.is_some() {
             map.next_value::<Checked>()?;
         }
@@ -351,13 +384,15 @@ mod tests {
         /// loads, and what the first read returns, are what a decode of the map gives.
         #[test]
         fn the_first_read_is_the_map_s_answer(
-            entries in proptest::collection::vec((0..4usize, 0..12usize, 0..3usize), 0..6),
+            entries in proptest::collection::vec((0..4usize, 0..14usize, 0..3usize), 0..6),
             read in 0..3usize,
         ) {
             const KEYS: [&str; 4] = ["a", "k", "\\u006b", "zz"];
-            const VALUES: [&str; 12] = [
+            const VALUES: [&str; 14] = [
                 "1", "-0.5", "1e400", "18446744073709551616", r#""x""#, r#""\ud800""#,
                 r#""\u00e9\ud83d\ude00""#, "null", "[]", r#"{"k":[1,{"a":true}]}"#, "[1,]", "{}",
+                r#"{"$serde_json::private::RawValue":"[1]"}"#,
+                r#"{"$serde_json::private::RawValue":1}"#,
             ];
             let entry = |&(k, v, depth): &(usize, usize, usize)| {
                 // 0, 63 or 126 arrays deep: the last crosses serde_json's nesting limit
@@ -373,8 +408,40 @@ mod tests {
             let data = loaded_to_read(&json, Some(key));
             proptest::prop_assert_eq!(data.is_some(), reference.is_some(), "{}", json);
             if let (Some(mut data), Some(map)) = (data, reference) {
-                let first: Option<Value> = data.get(key).unwrap();
-                proptest::prop_assert_eq!(first.as_ref(), map.get(key), "{}", json);
+                let first = data.get::<Value>(key).ok();
+                let theirs = map.get(key).map(Value::deserialize).transpose().ok();
+                proptest::prop_assert_eq!(first, theirs, "{}", json);
+            }
+        }
+    }
+
+    #[test]
+    fn objects_that_value_reads_specially_are_checked_as_it_reads_them() {
+        // A nested object whose first key is serde_json's raw-value token is the JSON in its
+        // string; at the top of the data it is a plain key, as `Map` reads it.
+        let cases = [
+            r#"{"x":{"$serde_json::private::RawValue":5}}"#,
+            r#"{"x":{"$serde_json::private::RawValue":"not json"}}"#,
+            r#"{"x":{"$serde_json::private::RawValue":"[1,{\"a\":2}]"}}"#,
+            r#"{"x":{"$serde_json::private::RawValue":"1","a":2}}"#,
+            r#"{"x":{"a":2,"$serde_json::private::RawValue":"1"}}"#,
+            r#"{"x":[{"$serde_json::private::RawValue":"1e400"}]}"#,
+            r#"{"$serde_json::private::RawValue":5}"#,
+            r#"{"x":{"$serde_json::private::Number":"12"}}"#,
+            r#"{"x":{"$serde_json::private::Number":"x"}}"#,
+        ];
+        for json in cases {
+            let map = serde_json::from_str::<Map<String, Value>>(json).ok();
+            for key in [None, Some("x"), Some("k")] {
+                let data = loaded_to_read(json, key);
+                assert_eq!(data.is_some(), map.is_some(), "{json} {key:?}");
+                if let (Some(mut data), Some(map), Some(key)) = (data, &map, key) {
+                    // serde_json cannot always read such a `Value` back into a `Value` (the
+                    // token sorts first in the map): then both answers are the same error.
+                    let theirs = map.get(key).map(Value::deserialize).transpose();
+                    let ours = data.get::<Value>(key);
+                    assert_eq!(ours.ok(), theirs.ok(), "{json} {key}");
+                }
             }
         }
     }
@@ -465,11 +532,11 @@ mod tests {
                 serde_json::from_str::<Map<String, Value>>(&json).is_err(),
                 "{json}"
             );
-            assert!(check(json.as_bytes()).is_err(), "{json}");
+            assert!(check_finding(json.as_bytes(), None).is_err(), "{json}");
         }
         let fine = r#"{"n":1.5,"i":-3,"u":18446744073709551615,"s":"\u00e9\ud83d\ude00","a":[null,true,{}]}"#;
         assert!(serde_json::from_str::<Map<String, Value>>(fine).is_ok());
-        assert!(check(fine.as_bytes()).is_ok());
+        assert!(check_finding(fine.as_bytes(), None).is_ok());
     }
 
     #[test]

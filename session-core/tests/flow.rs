@@ -2,6 +2,8 @@
 
 mod common;
 
+use std::future::Future;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use common::{LogStore, NOW, SECRET};
@@ -463,4 +465,99 @@ fn large_sessions_that_would_not_decode_are_new_sessions() {
     run(s.insert("user", "bob")).unwrap();
     let again = pair(run(m.finish(s, 200, NOW)).unwrap().set_cookie().unwrap());
     assert_ne!(again, cookie, "a new session, under a new id");
+}
+
+/// A store whose every load waits once (answers `Pending`, then the logging store's answer),
+/// so that a test can act on a clone of the handle while a load is under way.
+#[derive(Clone)]
+struct LoadWaitsOnce(LogStore);
+
+impl session_core::Store for LoadWaitsOnce {
+    async fn load(
+        &self,
+        id: &session_core::SessionId,
+        now: OffsetDateTime,
+    ) -> Result<Option<session_core::Record>, session_core::StoreError> {
+        let mut waited = false;
+        std::future::poll_fn(|cx| {
+            if waited {
+                return Poll::Ready(());
+            }
+            waited = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        })
+        .await;
+        self.0.load(id, now).await
+    }
+    async fn create(
+        &self,
+        id: &session_core::SessionId,
+        record: &session_core::Record,
+    ) -> Result<(), session_core::StoreError> {
+        self.0.create(id, record).await
+    }
+    async fn save(
+        &self,
+        id: &session_core::SessionId,
+        record: &session_core::Record,
+        version: u64,
+    ) -> Result<(), session_core::StoreError> {
+        self.0.save(id, record, version).await
+    }
+    async fn touch(
+        &self,
+        id: &session_core::SessionId,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), session_core::StoreError> {
+        self.0.touch(id, expires_at).await
+    }
+    async fn delete(&self, id: &session_core::SessionId) -> Result<(), session_core::StoreError> {
+        self.0.delete(id).await
+    }
+}
+
+#[test]
+fn a_destroy_while_a_read_loads_still_deletes_the_record() {
+    let store = LogStore::default();
+    let cookie = login(&manager(&store, |b| b), NOW);
+    let config = Config::builder().secret(SECRET).build().unwrap();
+    let m = SessionManager::new(config, LoadWaitsOnce(store.clone()));
+    let s = begin(&m, Some(&cookie), NOW);
+    let clone = s.clone();
+    let user = {
+        let mut read = std::pin::pin!(s.get::<String>("user"));
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(read.as_mut().poll(&mut cx).is_pending());
+        clone.destroy();
+        let Poll::Ready(user) = read.as_mut().poll(&mut cx) else {
+            panic!("the load answers on its second poll");
+        };
+        user
+    };
+    // The destroyed session's data is not handed out, and the record is still deleted.
+    assert_eq!(user.unwrap(), None);
+    let set = run(m.finish(s, 200, NOW))
+        .unwrap()
+        .into_set_cookie()
+        .unwrap();
+    assert!(set.starts_with("id=; Max-Age=0"), "{set}");
+    assert!(store.records.lock().unwrap().is_empty());
+}
+
+#[test]
+fn a_read_after_a_destroy_still_deletes_the_record() {
+    let store = LogStore::default();
+    let m = manager(&store, |b| b);
+    let cookie = login(&m, NOW);
+    let s = begin(&m, Some(&cookie), NOW);
+    s.destroy();
+    assert_eq!(run(s.get::<String>("user")).unwrap(), None);
+    let set = run(m.finish(s, 200, NOW))
+        .unwrap()
+        .into_set_cookie()
+        .unwrap();
+    assert!(set.starts_with("id=; Max-Age=0"), "{set}");
+    assert!(store.records.lock().unwrap().is_empty());
+    assert_eq!(store.take_log(), ["create", "delete"]);
 }

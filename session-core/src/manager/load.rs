@@ -111,9 +111,14 @@ impl SessionManager {
             if state.phase != Phase::NotLoaded {
                 return Ok(());
             }
+            // A destroyed session is not loaded: it stays `NotLoaded`, so that `finish` still
+            // deletes the record its cookie names ("absent" would only clear the cookie).
+            if state.destroyed {
+                return Ok(());
+            }
             match self.verified(session, &mut state) {
-                Some((id, _)) if !state.destroyed => id,
-                _ => {
+                Some((id, _)) => id,
+                None => {
                     state.phase = Phase::Absent;
                     return Ok(());
                 }
@@ -121,8 +126,10 @@ impl SessionManager {
         };
         let record = store.load(&id, now).await?;
         let mut state = session.lock();
-        if state.phase != Phase::NotLoaded {
-            return Ok(()); // a concurrent call on a clone of this handle loaded it first
+        // Loaded by a concurrent call on a clone of this handle, or destroyed by one during
+        // the store call: nothing of this record is installed.
+        if state.phase != Phase::NotLoaded || state.destroyed {
+            return Ok(());
         }
         state.phase = Phase::Absent;
         let Some(record) = record else { return Ok(()) };

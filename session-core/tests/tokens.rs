@@ -180,6 +180,8 @@ fn stateless_revocation_list_refuses_destroyed_sessions() {
     let pair = set.split(';').next().unwrap().to_owned();
     let s = begin(&m, &[("cookie", &pair)], NOW);
     s.destroy();
+    // A read after the destroy sees nothing and changes nothing of what finish does.
+    assert_eq!(run(s.get::<String>("user")).unwrap(), None);
     let cleared = run(m.finish(s, 200, NOW))
         .unwrap()
         .into_set_cookie()

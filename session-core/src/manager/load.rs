@@ -60,9 +60,11 @@ impl SessionManager {
                 format,
                 revocations,
             } => {
+                // As with a store: a destroyed session stays `NotLoaded`, so that `finish`
+                // still clears its cookie and revokes its token.
                 let opened = {
                     let state = session.lock();
-                    if state.phase != Phase::NotLoaded {
+                    if state.phase != Phase::NotLoaded || state.destroyed {
                         return Ok(());
                     }
                     self.open(format.as_ref(), session)
@@ -74,12 +76,12 @@ impl SessionManager {
                     _ => false,
                 };
                 let mut state = session.lock();
-                if state.phase != Phase::NotLoaded {
+                if state.phase != Phase::NotLoaded || state.destroyed {
                     return Ok(());
                 }
                 state.phase = Phase::Absent;
                 match opened {
-                    Some(o) if !revoked && !state.destroyed => {
+                    Some(o) if !revoked => {
                         state.verified = Some(Some((o.claims.id.clone(), o.key_index)));
                         state.phase = Phase::Present {
                             version: 0,

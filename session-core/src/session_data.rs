@@ -35,8 +35,9 @@ pub(crate) struct SessionData {
     text: Option<Range<usize>>,
     text_reads: u8,
     /// The value the load's check found for the key the session was loaded to read (see
-    /// [`SessionData::loaded`]), for that first read.
-    first_read: Option<FirstRead>,
+    /// [`SessionData::loaded`]), for that first read. Boxed: only large sessions have one,
+    /// and every request moves the handle's state around.
+    first_read: Option<Box<FirstRead>>,
 }
 
 /// A key and its value (`None`: absent), decoded by the pass that checked the text.
@@ -71,9 +72,11 @@ impl SessionData {
         if let Some(range) = &text {
             let object = payload.get(range.clone())?;
             let value = check_finding(object, first_read).ok()?;
-            first = first_read.map(|key| FirstRead {
-                key: key.into(),
-                value,
+            first = first_read.map(|key| {
+                Box::new(FirstRead {
+                    key: key.into(),
+                    value,
+                })
             });
         }
         Some(Self {

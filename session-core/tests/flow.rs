@@ -467,6 +467,16 @@ fn large_sessions_that_would_not_decode_are_new_sessions() {
     assert_ne!(again, cookie, "a new session, under a new id");
 }
 
+/// Finishes a destroyed session: its cookie is cleared and its record deleted.
+fn finish_destroyed(m: &SessionManager, s: Session, store: &LogStore) {
+    let set = run(m.finish(s, 200, NOW))
+        .unwrap()
+        .into_set_cookie()
+        .unwrap();
+    assert!(set.starts_with("id=; Max-Age=0"), "{set}");
+    assert!(store.records.lock().unwrap().is_empty());
+}
+
 /// A store whose every load waits once (answers `Pending`, then the logging store's answer),
 /// so that a test can act on a clone of the handle while a load is under way.
 #[derive(Clone)]
@@ -537,12 +547,7 @@ fn a_destroy_while_a_read_loads_still_deletes_the_record() {
     };
     // The destroyed session's data is not handed out, and the record is still deleted.
     assert_eq!(user.unwrap(), None);
-    let set = run(m.finish(s, 200, NOW))
-        .unwrap()
-        .into_set_cookie()
-        .unwrap();
-    assert!(set.starts_with("id=; Max-Age=0"), "{set}");
-    assert!(store.records.lock().unwrap().is_empty());
+    finish_destroyed(&m, s, &store);
 }
 
 #[test]
@@ -553,11 +558,6 @@ fn a_read_after_a_destroy_still_deletes_the_record() {
     let s = begin(&m, Some(&cookie), NOW);
     s.destroy();
     assert_eq!(run(s.get::<String>("user")).unwrap(), None);
-    let set = run(m.finish(s, 200, NOW))
-        .unwrap()
-        .into_set_cookie()
-        .unwrap();
-    assert!(set.starts_with("id=; Max-Age=0"), "{set}");
-    assert!(store.records.lock().unwrap().is_empty());
+    finish_destroyed(&m, s, &store);
     assert_eq!(store.take_log(), ["create", "delete"]);
 }

@@ -134,6 +134,14 @@ impl State {
         self.phase != Phase::NotLoaded || self.destroyed
     }
 
+    /// Whether a use should load the session: not loaded yet, and not destroyed. A destroyed
+    /// session is never loaded, so that it stays `NotLoaded` and `finish` still deletes the
+    /// record (or revokes the token) its cookie names; "absent" would only clear the cookie.
+    /// Exactly the handles that need no finish yet.
+    pub(crate) fn needs_load(&self) -> bool {
+        !self.needs_finish()
+    }
+
     /// Runs `f` on the session as a codec or token format sees it, lending the data instead
     /// of copying it (a save would otherwise clone the whole map).
     pub(crate) fn with_snapshot<R>(

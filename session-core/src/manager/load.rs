@@ -60,11 +60,9 @@ impl SessionManager {
                 format,
                 revocations,
             } => {
-                // As with a store: a destroyed session stays `NotLoaded`, so that `finish`
-                // still clears its cookie and revokes its token.
                 let opened = {
                     let state = session.lock();
-                    if state.phase != Phase::NotLoaded || state.destroyed {
+                    if !state.needs_load() {
                         return Ok(());
                     }
                     self.open(format.as_ref(), session)
@@ -76,7 +74,7 @@ impl SessionManager {
                     _ => false,
                 };
                 let mut state = session.lock();
-                if state.phase != Phase::NotLoaded || state.destroyed {
+                if !state.needs_load() {
                     return Ok(());
                 }
                 state.phase = Phase::Absent;
@@ -110,12 +108,7 @@ impl SessionManager {
         let now: OffsetDateTime = session.shared.now;
         let id = {
             let mut state = session.lock();
-            if state.phase != Phase::NotLoaded {
-                return Ok(());
-            }
-            // A destroyed session is not loaded: it stays `NotLoaded`, so that `finish` still
-            // deletes the record its cookie names ("absent" would only clear the cookie).
-            if state.destroyed {
+            if !state.needs_load() {
                 return Ok(());
             }
             match self.verified(session, &mut state) {
@@ -130,7 +123,7 @@ impl SessionManager {
         let mut state = session.lock();
         // Loaded by a concurrent call on a clone of this handle, or destroyed by one during
         // the store call: nothing of this record is installed.
-        if state.phase != Phase::NotLoaded || state.destroyed {
+        if !state.needs_load() {
             return Ok(());
         }
         state.phase = Phase::Absent;

@@ -10,7 +10,7 @@
 
 use std::fmt::Write as _;
 
-use super::table::{issue_peer_figure, median, memory_goal, verdict};
+use super::table::{issue_peer_figure, median, memory_goal, spread, verdict, SPREAD_GOAL};
 use super::{cookies_for, load, measured, AutogroupNice, Redis, Server, Settings};
 use crate::variant::{Framework, Layer, Scenario, Variant, VARIANTS};
 use crate::BenchError;
@@ -229,16 +229,13 @@ pub fn render_paired(rows: &[PairedRow], pairs: Pairs) -> String {
             }
         }
         if each.len() > 1 {
-            let (lo, hi) = each
-                .iter()
-                .fold((f64::MAX, f64::MIN), |(lo, hi), &r| (lo.min(r), hi.max(r)));
-            let spread = (hi - lo) / hi;
+            let spread = spread(each.iter().copied());
             let _ = writeln!(
                 out,
                 "- adapters within 10% on memory {}: spread {:.0}%: {}",
                 s.name(),
                 spread * 100.0,
-                verdict(spread <= 0.10)
+                verdict(spread <= SPREAD_GOAL)
             );
         }
     }

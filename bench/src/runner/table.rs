@@ -139,6 +139,19 @@ fn both(row: &Row, goal: impl Fn(f64) -> bool) -> String {
     )
 }
 
+/// The "every adapter within 10% of the same ratio", on [`spread`].
+pub(super) const SPREAD_GOAL: f64 = 0.10;
+
+/// How far apart the adapters' ratios are, as a share of the highest.
+pub(super) fn spread(ratios: impl IntoIterator<Item = f64>) -> f64 {
+    let (low, high) = ratios
+        .into_iter()
+        .fold((f64::MAX, f64::MIN), |(low, high), r| {
+            (low.min(r), high.max(r))
+        });
+    (high - low) / high
+}
+
 /// The goal for our memory store in `s`, as a ratio to the bare server.
 pub(super) fn memory_goal(s: Scenario) -> Option<f64> {
     match s {
@@ -233,8 +246,7 @@ fn targets(rows: &[Row]) -> Vec<String> {
                 .iter()
                 .filter_map(|r| get(r).map(|v| (r.variant.framework, v)))
                 .collect();
-            let max = values.iter().map(|x| x.1).fold(f64::MIN, f64::max);
-            let min = values.iter().map(|x| x.1).fold(f64::MAX, f64::min);
+            let spread = spread(values.iter().map(|x| x.1));
             let listed: Vec<String> = values
                 .iter()
                 .map(|(f, r)| format!("{} {r:.2}", f.name()))
@@ -242,8 +254,8 @@ fn targets(rows: &[Row]) -> Vec<String> {
             format!(
                 "{} (spread {:.0}%, {})",
                 listed.join(", "),
-                (max - min) / max * 100.0,
-                verdict(min >= 0.9 * max)
+                spread * 100.0,
+                verdict(spread <= SPREAD_GOAL)
             )
         };
         lines.push(format!(

@@ -5,8 +5,8 @@
 //! was the largest part of a memory-store read after the HMAC (callgrind). So when the codec
 //! leaves the data as JSON text (see [`crate::Codec::decode_lazily`]), a read finds its key
 //! in that text and deserialises only its value; the first change, or a handler that reads
-//! many keys, decodes the map once. The text is checked when it loads (see [`check_finding`]); when
-//! a read is what loads it, that same pass decodes the read's value.
+//! many keys, decodes the map once. The text is checked when it loads (see
+//! [`check_finding`]); when a read is what loads it, that same pass decodes the read's value.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -57,8 +57,8 @@ impl SessionData {
 
     /// A loaded record's data: `map` as the codec decoded it, or, when `text` is given, the
     /// JSON object at that range of `payload`. `None` when that text is not in the payload or
-    /// would not decode (see [`check_finding`]): kept undecoded, it would make a session that loads
-    /// and then fails on every change until it expires.
+    /// would not decode (see [`check_finding`]): kept undecoded, it would make a session that
+    /// loads and then fails on every change until it expires.
     ///
     /// `first_read` is the key the session was loaded to read, if any: the pass that checks
     /// the text then also decodes that key's value, so the first read costs no second pass.

@@ -16,6 +16,7 @@ pub const APPS: &[&str] = &[
     "axum/bare",
     "axum/ours",
     "axum/towersessions",
+    "axum/floor",
     #[cfg(feature = "rocket")]
     "rocket/bare",
     #[cfg(feature = "rocket")]
@@ -51,6 +52,7 @@ impl App {
             "bare" => Layer::Bare,
             "ours" => Layer::OursMemory,
             "towersessions" => Layer::TowerSessionsMemory,
+            "floor" => Layer::Floor,
             other => return Err(BenchError::Usage(format!("unknown layer {other}"))),
         };
         match framework {

@@ -46,6 +46,9 @@ pub enum Layer {
     TowerSessionsMemory,
     /// tower-sessions with `tower-sessions-redis-store` (fred) (axum only).
     TowerSessionsRedis,
+    /// The least work a signed-cookie layer with an in-memory store can do (axum only; see
+    /// `servers/floor.rs`): what the targets' floor is measured by.
+    Floor,
     /// actix-session with its `CookieSessionStore` (actix-web only).
     ActixSessionCookie,
     /// actix-session with its `RedisSessionStore` (actix-web only).
@@ -170,6 +173,7 @@ pub const VARIANTS: &[Variant] = &[
         Framework::Axum,
         Layer::TowerSessionsMemory,
     ),
+    v("floor-axum", Framework::Axum, Layer::Floor),
     v("ours-axum-redis", Framework::Axum, Layer::OursRedis),
     v(
         "towersessions-redis",

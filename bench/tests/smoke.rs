@@ -76,7 +76,7 @@ fn our_servers_keep_the_counter_in_the_session() {
 
 #[test]
 fn peer_servers_behave_the_same() {
-    for variant in ["towersessions-memory", "actixsession-cookie"] {
+    for variant in ["towersessions-memory", "actixsession-cookie", "floor-axum"] {
         check_session_routes(variant);
     }
 }

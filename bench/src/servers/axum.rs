@@ -16,7 +16,9 @@ use crate::BenchError;
 pub(super) fn run(layer: Layer, addr: SocketAddr, redis: Option<String>) -> Result<(), BenchError> {
     super::runtime()?.block_on(async move {
         let app = match (layer, redis) {
-            (Layer::Bare | Layer::OursMemory | Layer::TowerSessionsMemory, _) => app(layer)?,
+            (Layer::Bare | Layer::OursMemory | Layer::TowerSessionsMemory | Layer::Floor, _) => {
+                app(layer)?
+            }
             (Layer::OursRedis, Some(url)) => ours_routes().layer(session_axum::SessionLayer::new(
                 super::ours_redis(&url).await?,
             )),
@@ -45,6 +47,7 @@ pub fn app(layer: Layer) -> Result<Router, BenchError> {
         Layer::OursMemory => {
             Ok(ours_routes().layer(session_axum::SessionLayer::new(super::ours_memory()?)))
         }
+        Layer::Floor => Ok(super::floor::routes().layer(super::floor::FloorLayer::new())),
         Layer::TowerSessionsMemory => Ok(ts_routes()
             .layer(SessionManagerLayer::new(TsMemoryStore::default()).with_secure(false))),
         other => Err(BenchError::Usage(format!(

@@ -11,6 +11,7 @@
 
 mod actix;
 mod axum;
+mod floor;
 #[cfg(feature = "rocket")]
 mod rocket;
 #[cfg(feature = "warp")]

@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 
 use super::stateless::{reissue, revokes};
 use super::{Backend, Outcome, SessionManager};
+use crate::config::Config;
 use crate::decision::{self, CookieOp, Facts, Loaded, Plan, StoreOp};
 use crate::error::SessionError;
 use crate::id::SessionId;
@@ -153,44 +154,28 @@ impl SessionManager {
         self.render(work, id, cookie)
     }
 
-    /// The plan for this request, or `None` when the handler neither used nor destroyed
-    /// the session.
+    /// The plan for this request, or `None` when it has nothing to do: the handler neither
+    /// used nor destroyed the session, or only read it from a store and the plan is no store
+    /// call and no cookie. The state is moved out only when there is work: a read leaves it
+    /// where it is, to be dropped with the handle (moving it cost two copies of the state).
     fn decide(&self, session: &Session, status: u16, now: OffsetDateTime) -> Option<Work> {
         let config = &self.inner.config;
-        let mut state = {
-            let mut guard = session.lock();
-            if !guard.needs_finish() {
-                return None;
-            }
-            std::mem::replace(&mut *guard, State::new(now))
-        };
-        self.verified(session, &mut state);
+        let mut guard = session.lock();
+        if !guard.needs_finish() {
+            return None;
+        }
+        self.verified(session, &mut guard);
+        let expires_at = decision::store_expiry(config, guard.created_at, guard.max_age, now);
+        let plan = decision::decide(config, &facts(config, &guard, status, expires_at));
+        let nothing = plan.store == StoreOp::None && plan.cookie == CookieOp::None;
+        if nothing && matches!(self.inner.backend, Backend::Store(_)) {
+            return None;
+        }
+        let mut state = std::mem::replace(&mut *guard, State::new(now));
+        drop(guard);
         let verified = state.verified.take().flatten();
-        let expires_at = decision::store_expiry(config, state.created_at, state.max_age, now);
-        let facts = Facts {
-            loaded: match state.phase {
-                Phase::NotLoaded => Loaded::NotLoaded,
-                Phase::Absent => Loaded::Absent,
-                Phase::Present { .. } => Loaded::Present,
-            },
-            had_cookie: verified.is_some(),
-            resign: verified.as_ref().is_some_and(|(_, key)| *key > 0),
-            modified: state.modified,
-            empty: state.data.is_empty(),
-            regenerated: state.regenerated,
-            destroyed: state.destroyed,
-            server_error: status >= 500,
-            touch_due: match state.phase {
-                Phase::Present {
-                    expires_at: stored, ..
-                } => decision::touch_due(config, state.max_age, stored, expires_at),
-                _ => false,
-            },
-            persistent_cookie: config.cookie_max_age(state.max_age).is_some(),
-            max_age_changed: state.max_age_changed,
-        };
         Some(Work {
-            plan: decision::decide(config, &facts),
+            plan,
             old_id: verified.map(|(id, _)| id),
             state,
             expires_at,
@@ -258,5 +243,33 @@ impl SessionManager {
         cookie: CookieOp,
     ) -> Result<Outcome, SessionError> {
         self.outcome(cookie, id.as_ref(), &mut work.state, work.secure, work.now)
+    }
+}
+
+/// What happened during the request, for [`decision::decide`]; `expires_at` is the stored
+/// expiry a write or touch at `now` would give.
+fn facts(config: &Config, state: &State, status: u16, expires_at: OffsetDateTime) -> Facts {
+    let verified = state.verified.as_ref().and_then(Option::as_ref);
+    Facts {
+        loaded: match state.phase {
+            Phase::NotLoaded => Loaded::NotLoaded,
+            Phase::Absent => Loaded::Absent,
+            Phase::Present { .. } => Loaded::Present,
+        },
+        had_cookie: verified.is_some(),
+        resign: verified.is_some_and(|(_, key)| *key > 0),
+        modified: state.modified,
+        empty: state.data.is_empty(),
+        regenerated: state.regenerated,
+        destroyed: state.destroyed,
+        server_error: status >= 500,
+        touch_due: match state.phase {
+            Phase::Present {
+                expires_at: stored, ..
+            } => decision::touch_due(config, state.max_age, stored, expires_at),
+            _ => false,
+        },
+        persistent_cookie: config.cookie_max_age(state.max_age).is_some(),
+        max_age_changed: state.max_age_changed,
     }
 }

@@ -53,6 +53,9 @@ pub struct Ending {
 struct Seen {
     ok: usize,
     unavailable: usize,
+    /// Writes refused as conflicting with an earlier write of the same client that failed
+    /// (503) but landed later: a hung server runs what it was sent once it resumes.
+    conflicts: usize,
     max_unavailable: Duration,
     max_any: Duration,
     problems: Vec<String>,
@@ -138,8 +141,8 @@ pub async fn outage_under_traffic<S: Store + Clone>(
     let logs = capture::lines();
     for (adapter, s) in &seen {
         println!(
-            "{backend} {mode:?} via {adapter}: {} ok, {} × 503 (slowest {:.0?}), slowest request {:.0?}, all clients served again {:.0?} after the server came back",
-            s.ok, s.unavailable, s.max_unavailable, s.max_any, recovery
+            "{backend} {mode:?} via {adapter}: {} ok, {} × 503 (slowest {:.0?}), {} × 409 after a failed write landed late, slowest request {:.0?}, all clients served again {:.0?} after the server came back",
+            s.ok, s.unavailable, s.max_unavailable, s.conflicts, s.max_any, recovery
         );
         assert!(
             s.problems.is_empty(),
@@ -176,6 +179,7 @@ pub async fn outage_under_traffic<S: Store + Clone>(
 fn merge(total: &mut Seen, one: Seen) {
     total.ok += one.ok;
     total.unavailable += one.unavailable;
+    total.conflicts += one.conflicts;
     total.max_unavailable = total.max_unavailable.max(one.max_unavailable);
     total.max_any = total.max_any.max(one.max_any);
     total.problems.extend(one.problems);
@@ -252,6 +256,10 @@ async fn client(
                 seen.unavailable += 1;
                 seen.max_unavailable = seen.max_unavailable.max(reply.took);
             }
+            // This write loaded the session before an earlier, unacknowledged write of the
+            // same key landed; saving over it would lose that write, so it is refused. Right
+            // only while an earlier write's fate is unknown.
+            409 if write && attempted - 1 > acked => seen.conflicts += 1,
             status => seen.problems.push(format!(
                 "{adapter} {marker}: {status} {} (only 200 or 503 are right)",
                 reply.body

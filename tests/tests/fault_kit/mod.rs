@@ -268,16 +268,16 @@ async fn client(
         // Keep the failures fast but not a busy loop.
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    // The session survived the outage with this client's data, and takes writes again.
-    let reply = http.get("/get/m", cookie.as_deref()).await.unwrap();
+    // The session survived the outage with this client's data, and takes writes again. The
+    // store may still be working off what queued while its server hung, so a 503 here is
+    // tried again, up to RECOVERY (the recovery time itself is measured above).
+    let reply = until_served(|| http.get("/get/m", cookie.as_deref())).await;
     check(&reply, &marker, acked, attempted, &mut seen);
     let last = json!({"o": marker, "n": attempted + 1});
-    let reply = http
-        .post("/set/m", cookie.as_deref(), Some(last.to_string()))
-        .await
-        .unwrap();
+    let reply =
+        until_served(|| http.post("/set/m", cookie.as_deref(), Some(last.to_string()))).await;
     assert_eq!(reply.status, 200, "{adapter} {marker}: final write");
-    let reply = http.get("/get/m", cookie.as_deref()).await.unwrap();
+    let reply = until_served(|| http.get("/get/m", cookie.as_deref())).await;
     let value: Value = serde_json::from_str(&reply.body).unwrap_or(Value::Null);
     if value != last {
         seen.problems.push(format!(
@@ -294,6 +294,24 @@ async fn client(
             value: last,
         },
     )
+}
+
+/// Sends until the answer is neither a 503 nor a 409, for at most [`RECOVERY`]. A 409 means
+/// an earlier write that failed (a 503 in the loop, or an attempt here) landed late; sending
+/// the same request again is what a client does then.
+async fn until_served<F, Fut>(mut send: F) -> Reply
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Reply, reqwest::Error>>,
+{
+    let started = instant();
+    loop {
+        let reply = send().await.expect("the server answers");
+        if !matches!(reply.status, 503 | 409) || started.elapsed() > RECOVERY {
+            return reply;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Checks a read: this client's marker, a number it wrote and no older than one it saw

@@ -131,9 +131,10 @@ fn percent_decode<'a>(raw: &[u8], out: &'a mut [u8; 96]) -> Option<&'a [u8]> {
     while i < raw.len() {
         let byte = match raw[i] {
             b'%' => {
-                let hex = std::str::from_utf8(raw.get(i + 1..i + 3)?).ok()?;
+                let digit = |at: usize| char::from(*raw.get(at)?).to_digit(16);
+                let (high, low) = (digit(i + 1)?, digit(i + 2)?);
                 i += 2;
-                u8::from_str_radix(hex, 16).ok()?
+                u8::try_from(high * 16 + low).ok()?
             }
             b => b,
         };

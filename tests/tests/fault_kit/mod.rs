@@ -56,6 +56,9 @@ struct Seen {
     /// Writes refused as conflicting with an earlier write of the same client that failed
     /// (503) but landed later: a hung server runs what it was sent once it resumes.
     conflicts: usize,
+    /// The longest the final three requests took, tries again on 503 included: a store that
+    /// fails again after serving again shows here.
+    max_final_checks: Duration,
     max_unavailable: Duration,
     max_any: Duration,
     problems: Vec<String>,
@@ -141,8 +144,8 @@ pub async fn outage_under_traffic<S: Store + Clone>(
     let logs = capture::lines();
     for (adapter, s) in &seen {
         println!(
-            "{backend} {mode:?} via {adapter}: {} ok, {} × 503 (slowest {:.0?}), {} × 409 after a failed write landed late, slowest request {:.0?}, all clients served again {:.0?} after the server came back",
-            s.ok, s.unavailable, s.max_unavailable, s.conflicts, s.max_any, recovery
+            "{backend} {mode:?} via {adapter}: {} ok, {} × 503 (slowest {:.0?}), {} × 409 after a failed write landed late, slowest request {:.0?}, all clients served again {:.0?} after the server came back, final checks took {:.0?}",
+            s.ok, s.unavailable, s.max_unavailable, s.conflicts, s.max_any, recovery, s.max_final_checks
         );
         assert!(
             s.problems.is_empty(),
@@ -180,6 +183,7 @@ fn merge(total: &mut Seen, one: Seen) {
     total.ok += one.ok;
     total.unavailable += one.unavailable;
     total.conflicts += one.conflicts;
+    total.max_final_checks = total.max_final_checks.max(one.max_final_checks);
     total.max_unavailable = total.max_unavailable.max(one.max_unavailable);
     total.max_any = total.max_any.max(one.max_any);
     total.problems.extend(one.problems);
@@ -271,6 +275,7 @@ async fn client(
     // The session survived the outage with this client's data, and takes writes again. The
     // store may still be working off what queued while its server hung, so a 503 here is
     // tried again, up to RECOVERY (the recovery time itself is measured above).
+    let finals = instant();
     let reply = until_served(|| http.get("/get/m", cookie.as_deref())).await;
     check(&reply, &marker, acked, attempted, &mut seen);
     let last = json!({"o": marker, "n": attempted + 1});
@@ -278,6 +283,7 @@ async fn client(
         until_served(|| http.post("/set/m", cookie.as_deref(), Some(last.to_string()))).await;
     assert_eq!(reply.status, 200, "{adapter} {marker}: final write");
     let reply = until_served(|| http.get("/get/m", cookie.as_deref())).await;
+    seen.max_final_checks = finals.elapsed();
     let value: Value = serde_json::from_str(&reply.body).unwrap_or(Value::Null);
     if value != last {
         seen.problems.push(format!(

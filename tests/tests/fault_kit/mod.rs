@@ -276,13 +276,15 @@ async fn client(
     // store may still be working off what queued while its server hung, so a 503 here is
     // tried again, up to RECOVERY (the recovery time itself is measured above).
     let finals = instant();
-    let reply = until_served(|| http.get("/get/m", cookie.as_deref())).await;
+    let reply = until_served(&[503], || http.get("/get/m", cookie.as_deref())).await;
     check(&reply, &marker, acked, attempted, &mut seen);
     let last = json!({"o": marker, "n": attempted + 1});
-    let reply =
-        until_served(|| http.post("/set/m", cookie.as_deref(), Some(last.to_string()))).await;
+    let reply = until_served(&[503, 409], || {
+        http.post("/set/m", cookie.as_deref(), Some(last.to_string()))
+    })
+    .await;
     assert_eq!(reply.status, 200, "{adapter} {marker}: final write");
-    let reply = until_served(|| http.get("/get/m", cookie.as_deref())).await;
+    let reply = until_served(&[503], || http.get("/get/m", cookie.as_deref())).await;
     seen.max_final_checks = finals.elapsed();
     let value: Value = serde_json::from_str(&reply.body).unwrap_or(Value::Null);
     if value != last {
@@ -302,10 +304,11 @@ async fn client(
     )
 }
 
-/// Sends until the answer is neither a 503 nor a 409, for at most [`RECOVERY`]. A 409 means
-/// an earlier write that failed (a 503 in the loop, or an attempt here) landed late; sending
-/// the same request again is what a client does then.
-async fn until_served<F, Fut>(mut send: F) -> Reply
+/// Sends until the answer's status is not one of `again`, for at most [`RECOVERY`]. Reads
+/// try again on 503 only; a write also on 409, which means an earlier write that failed (a
+/// 503 in the loop, or an attempt here) landed late, and sending the same request again is
+/// what a client does then.
+async fn until_served<F, Fut>(again: &[u16], mut send: F) -> Reply
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<Reply, reqwest::Error>>,
@@ -313,7 +316,7 @@ where
     let started = instant();
     loop {
         let reply = send().await.expect("the server answers");
-        if !matches!(reply.status, 503 | 409) || started.elapsed() > RECOVERY {
+        if !again.contains(&reply.status) || started.elapsed() > RECOVERY {
             return reply;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

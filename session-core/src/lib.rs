@@ -92,7 +92,7 @@ pub use signing::{EmptyKeyring, Keyring, Verified};
 pub use stateless::{
     Claims, EncryptedFormat, JwtFormat, Opened, SignedFormat, StatelessKeys, TokenFormat,
 };
-pub use store::{BoxFuture, DynStore, Store, StoreError, StoreErrorKind};
+pub use store::{BoxFuture, DynStore, ImmediateStore, Store, StoreError, StoreErrorKind};
 pub use transport::TokenHeader;
 
 /// Something that tells the time. Adapters own one (the system clock by default, a fake in

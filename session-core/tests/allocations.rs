@@ -5,7 +5,9 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures_util::FutureExt;
-use session_core::{Config, HttpRequest, Record, SessionId, SessionManager, Store, StoreError};
+use session_core::{
+    Config, HttpRequest, ImmediateStore, Record, SessionId, SessionManager, Store, StoreError,
+};
 use time::macros::datetime;
 use time::OffsetDateTime;
 
@@ -28,24 +30,49 @@ static GLOBAL: Counting = Counting;
 
 const NOW: OffsetDateTime = datetime!(2030-01-01 0:00 UTC);
 
-struct Fixed;
+/// Hands out one live record and accepts every write; when `immediate`, it says it never
+/// waits, so the manager calls it without futures.
+struct Fixed {
+    immediate: bool,
+}
 
-impl Store for Fixed {
-    async fn load(&self, _: &SessionId, _: OffsetDateTime) -> Result<Option<Record>, StoreError> {
+impl ImmediateStore for Fixed {
+    fn load(&self, _: &SessionId, _: OffsetDateTime) -> Result<Option<Record>, StoreError> {
         let payload = br#"{"d":{"n":1},"c":1893456000000}"#.to_vec();
         Ok(Some(Record::new(payload, NOW + time::Duration::HOUR, 1)))
     }
-    async fn create(&self, _: &SessionId, _: &Record) -> Result<(), StoreError> {
+    fn create(&self, _: &SessionId, _: &Record) -> Result<(), StoreError> {
         Ok(())
     }
-    async fn save(&self, _: &SessionId, _: &Record, _: u64) -> Result<(), StoreError> {
+    fn save(&self, _: &SessionId, _: &Record, _: u64) -> Result<(), StoreError> {
         Ok(())
     }
-    async fn touch(&self, _: &SessionId, _: OffsetDateTime) -> Result<(), StoreError> {
+    fn touch(&self, _: &SessionId, _: OffsetDateTime) -> Result<(), StoreError> {
         Ok(())
     }
-    async fn delete(&self, _: &SessionId) -> Result<(), StoreError> {
+    fn delete(&self, _: &SessionId) -> Result<(), StoreError> {
         Ok(())
+    }
+}
+
+impl Store for Fixed {
+    async fn load(&self, id: &SessionId, at: OffsetDateTime) -> Result<Option<Record>, StoreError> {
+        ImmediateStore::load(self, id, at)
+    }
+    async fn create(&self, id: &SessionId, record: &Record) -> Result<(), StoreError> {
+        ImmediateStore::create(self, id, record)
+    }
+    async fn save(&self, id: &SessionId, record: &Record, v: u64) -> Result<(), StoreError> {
+        ImmediateStore::save(self, id, record, v)
+    }
+    async fn touch(&self, id: &SessionId, at: OffsetDateTime) -> Result<(), StoreError> {
+        ImmediateStore::touch(self, id, at)
+    }
+    async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+        ImmediateStore::delete(self, id)
+    }
+    fn immediate(&self) -> Option<&dyn ImmediateStore> {
+        self.immediate.then_some(self as &dyn ImmediateStore)
     }
 }
 
@@ -55,10 +82,11 @@ fn count(f: impl FnOnce()) -> usize {
     ALLOCS.load(Ordering::SeqCst) - before
 }
 
-#[test]
-fn allocations_per_request() {
+/// Allocations of an untouched request, an unchanged read and a read then write, through
+/// a store that is or is not immediate.
+fn per_request(immediate: bool) -> [usize; 3] {
     // The fixed record expires an hour from now, as this lifetime would set it: no touch is
-    // due, so `finish` has no store call to make.
+    // due, so `finish` has no store call to make after a read.
     let config = Config::builder()
         .secret("0123456789abcdef0123456789abcdef")
         .max_age(Some(std::time::Duration::from_secs(3600)))
@@ -69,7 +97,7 @@ fn allocations_per_request() {
         &config.keyring().sign("ocxDLNaDwJzdRMHI3FV_WVi17yimGhMK"),
         &mut value,
     );
-    let manager = SessionManager::new(config, Fixed);
+    let manager = SessionManager::new(config, Fixed { immediate });
     let mut headers = http::HeaderMap::new();
     headers.insert(http::header::COOKIE, format!("id={value}").parse().unwrap());
     let req = HttpRequest {
@@ -77,6 +105,11 @@ fn allocations_per_request() {
         peer: None,
         tls: true,
     };
+
+    // One request first, so that what the first one sets up once is not counted.
+    let warm_up = manager.begin(&req, NOW);
+    let _ = warm_up.get::<u64>("n").now_or_never();
+    let _ = manager.finish(warm_up, 200, NOW).now_or_never();
 
     let untouched = count(|| {
         let s = manager.begin(&req, NOW);
@@ -90,7 +123,24 @@ fn allocations_per_request() {
         let out = manager.finish(s, 200, NOW).now_or_never().unwrap().unwrap();
         assert_eq!(out.set_cookie(), None);
     });
-    println!("allocations: untouched request {untouched}, unchanged read {unchanged}");
+    let written = count(|| {
+        let s = manager.begin(&req, NOW);
+        let n: Option<u64> = s.get("n").now_or_never().unwrap().unwrap();
+        s.insert("n", n.unwrap_or(0) + 1)
+            .now_or_never()
+            .unwrap()
+            .unwrap();
+        let out = manager.finish(s, 200, NOW).now_or_never().unwrap().unwrap();
+        // The cookie has a lifetime, so a change re-sends it.
+        assert!(out.set_cookie().is_some());
+    });
+    [untouched, unchanged, written]
+}
+
+#[test]
+fn allocations_per_request() {
+    let [untouched, unchanged, written] = per_request(false);
+    println!("allocations: untouched request {untouched}, unchanged read {unchanged}, read and write {written}");
     // Untouched: the handle's Arc (the cookie value is held inline).
     assert!(
         untouched <= 1,
@@ -100,4 +150,12 @@ fn allocations_per_request() {
     // payload (the store's), the decoded map's node and its key. Ids, the cookie value, the
     // read-key note and `finish` (no store call to wait for) take none.
     assert!(unchanged <= 5, "unchanged read allocated {unchanged} times");
+
+    // A store that never waits is called without boxed futures: the load's, the save's and
+    // the one `finish` waits in are not made.
+    let [untouched_now, unchanged_now, written_now] = per_request(true);
+    println!("immediate store: untouched request {untouched_now}, unchanged read {unchanged_now}, read and write {written_now}");
+    assert_eq!(untouched_now, untouched);
+    assert_eq!(unchanged_now, unchanged - 1);
+    assert_eq!(written_now, written - 3);
 }

@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use session_core::{Clock, Record, SessionId, Store, StoreError, StoreErrorKind};
+use session_core::{Clock, ImmediateStore, Record, SessionId, Store, StoreError, StoreErrorKind};
 use time::OffsetDateTime;
 
 /// A clock that only moves when the test says so. Clones share the same time.
@@ -89,6 +89,13 @@ impl<S: Store + Clone> Instrumented<S> {
         &self.inner
     }
 
+    /// The wrapped store's immediate calls; only reached when it has them.
+    fn inner_now(&self) -> Result<&dyn ImmediateStore, StoreError> {
+        self.inner
+            .immediate()
+            .ok_or_else(|| StoreError::from_kind(StoreErrorKind::Unsupported))
+    }
+
     fn enter(&self) -> Result<(), StoreError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         if self.failing.load(Ordering::SeqCst) {
@@ -99,6 +106,36 @@ impl<S: Store + Clone> Instrumented<S> {
             return Err(StoreError::new(StoreErrorKind::Unavailable, cause));
         }
         Ok(())
+    }
+}
+
+/// When the wrapped store never waits, so does the wrapper, counting and failing its calls
+/// the same way: the suites then drive the manager's immediate path (the memory store's).
+impl<S: Store + Clone> ImmediateStore for Instrumented<S> {
+    fn load(&self, id: &SessionId, now: OffsetDateTime) -> Result<Option<Record>, StoreError> {
+        self.enter()?;
+        self.inner_now()?.load(id, now)
+    }
+    fn create(&self, id: &SessionId, record: &Record) -> Result<(), StoreError> {
+        self.enter()?;
+        self.inner_now()?.create(id, record)
+    }
+    fn save(
+        &self,
+        id: &SessionId,
+        record: &Record,
+        expected_version: u64,
+    ) -> Result<(), StoreError> {
+        self.enter()?;
+        self.inner_now()?.save(id, record, expected_version)
+    }
+    fn touch(&self, id: &SessionId, expires_at: OffsetDateTime) -> Result<(), StoreError> {
+        self.enter()?;
+        self.inner_now()?.touch(id, expires_at)
+    }
+    fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+        self.enter()?;
+        self.inner_now()?.delete(id)
     }
 }
 
@@ -147,5 +184,8 @@ impl<S: Store + Clone> Store for Instrumented<S> {
     ) -> Result<u64, StoreError> {
         self.enter()?;
         self.inner.delete_user_sessions(user, except).await
+    }
+    fn immediate(&self) -> Option<&dyn ImmediateStore> {
+        self.inner.immediate().map(|_| self as &dyn ImmediateStore)
     }
 }

@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use time::OffsetDateTime;
 
@@ -13,15 +13,17 @@ use crate::decision::{self, CookieOp, Facts, Loaded, Plan, StoreOp};
 use crate::error::SessionError;
 use crate::id::SessionId;
 use crate::session::{Phase, Session, State};
+use crate::store::{ImmediateStore, StoreError, StoreErrorKind};
 
 type Pending = Pin<Box<dyn Future<Output = Result<Outcome, SessionError>> + Send>>;
 
 /// The future [`SessionManager::finishing`] returns.
 ///
 /// It is ready at once when the request needs no store call (a session that was only read,
-/// a stateless token re-issued), so an adapter can poll it in place; only a store call is
-/// boxed.
-#[must_use = "a session is only saved when its `Finish` is awaited"]
+/// a stateless token re-issued) or its store never waits (an [`ImmediateStore`], which
+/// `finishing` has already called), so an adapter can poll it in place; only a call to a
+/// networked store is boxed.
+#[must_use = "a session saved to a networked store is only saved when its `Finish` is awaited"]
 pub struct Finish(Option<Step>);
 
 enum Step {
@@ -93,7 +95,8 @@ impl SessionManager {
     /// was half-written; the adapter answers with [`SessionError::status`].
     ///
     /// This is [`SessionManager::finishing`], awaited: a request without a store call
-    /// allocates nothing, and a store call runs in one boxed future. Holding the store call
+    /// allocates nothing, nor does a call to a store that never waits ([`ImmediateStore`]),
+    /// and a call to any other store runs in one boxed future. Holding the store call
     /// inline instead made this future 1,472 bytes, and adapters whose frameworks box their
     /// per-request futures (actix-web's middleware, Rocket's fairings) then allocated that
     /// much on every request, untouched ones included; in process on Rocket this costs 780
@@ -110,7 +113,8 @@ impl SessionManager {
     /// [`SessionManager::finish`] as a named future that owns what it needs, for adapters
     /// that write their response future by hand (a boxed `async fn` would cost an
     /// allocation on every request): it is ready at once when there is no store call to
-    /// make, and only a store call is boxed.
+    /// make or the store never waits (the call is then made here), and only a call to a
+    /// networked store is boxed.
     ///
     /// ```
     /// # use session_core::{Config, HttpRequest, SessionManager};
@@ -140,11 +144,49 @@ impl SessionManager {
             return Settled::Done(Ok(Outcome::default()));
         };
         drop(session);
-        match self.apply_now(&mut work) {
-            Some(applied) => {
-                Settled::Done(applied.and_then(|(id, cookie)| self.render(&mut work, id, cookie)))
-            }
-            None => Settled::StoreCall(work),
+        let applied = match self.apply_now(&mut work) {
+            Some(applied) => applied,
+            None => match self.immediate_store() {
+                Some(store) => self.apply_immediately(store, &mut work),
+                None => return Settled::StoreCall(work),
+            },
+        };
+        Settled::Done(applied.and_then(|(id, cookie)| self.render(&mut work, id, cookie)))
+    }
+
+    /// The store, when it never waits (see [`ImmediateStore`]).
+    fn immediate_store(&self) -> Option<&dyn ImmediateStore> {
+        match &self.inner.backend {
+            Backend::Store(store) => store.immediate(),
+            Backend::Stateless { .. } => None,
+        }
+    }
+
+    /// Applies the plan to a store that never waits: the same sequence as for any store,
+    /// polled once in place. It awaits only that store's calls, each ready at once, so that
+    /// one poll finishes it; no future is boxed and the state stays where it is.
+    fn apply_immediately(
+        &self,
+        store: &dyn ImmediateStore,
+        work: &mut Work,
+    ) -> Result<(Option<SessionId>, CookieOp), SessionError> {
+        let Work {
+            state,
+            plan,
+            old_id,
+            expires_at,
+            now,
+            ..
+        } = work;
+        let applying = self.apply_to_store(store, *plan, state, old_id.take(), *expires_at, *now);
+        let applying = std::pin::pin!(applying);
+        match applying.poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(applied) => applied,
+            // Not reachable: nothing in the sequence waits but the store's ready calls.
+            Poll::Pending => Err(SessionError::Store(StoreError::new(
+                StoreErrorKind::Backend,
+                "an immediate store's call did not finish at once",
+            ))),
         }
     }
 

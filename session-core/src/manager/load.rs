@@ -119,7 +119,10 @@ impl SessionManager {
                 }
             }
         };
-        let record = store.load(&id, now).await?;
+        let record = match store.immediate() {
+            Some(store) => store.load(&id, now)?,
+            None => store.load(&id, now).await?,
+        };
         let mut state = session.lock();
         // Loaded by a concurrent call on a clone of this handle, or destroyed by one during
         // the store call: nothing of this record is installed.

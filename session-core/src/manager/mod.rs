@@ -7,6 +7,7 @@ mod http_headers;
 mod load;
 mod output;
 mod stateless;
+mod store_calls;
 mod stored;
 mod users;
 

@@ -11,7 +11,9 @@ use crate::id::SessionId;
 use crate::merge::{merge, Merged};
 use crate::record::Record;
 use crate::session::{Phase, State};
-use crate::store::{DynStore, StoreErrorKind};
+use crate::store::StoreErrorKind;
+
+use super::store_calls::StoreCalls;
 
 /// How often `create` retries with a fresh id when the id is taken (a 192-bit collision:
 /// in practice a store that answers `DuplicateId` wrongly).
@@ -19,9 +21,9 @@ const CREATE_ATTEMPTS: usize = 3;
 
 impl SessionManager {
     /// Applies `plan.store`; returns the session's id afterwards and the cookie to send.
-    pub(super) async fn apply_to_store(
+    pub(super) async fn apply_to_store<S: StoreCalls + ?Sized>(
         &self,
-        store: &dyn DynStore,
+        store: &S,
         plan: Plan,
         state: &mut State,
         old_id: Option<SessionId>,
@@ -78,9 +80,9 @@ impl SessionManager {
         Ok(Record::new(payload, expires_at, version).with_user(state.user.clone()))
     }
 
-    async fn create(
+    async fn create<S: StoreCalls + ?Sized>(
         &self,
-        store: &dyn DynStore,
+        store: &S,
         state: &mut State,
         expires_at: OffsetDateTime,
     ) -> Result<SessionId, SessionError> {
@@ -104,9 +106,9 @@ impl SessionManager {
 
     /// Compare-and-set save under the configured conflict policy. `Ok(false)`: the record
     /// disappeared (destroyed or expired by another request) and was not resurrected.
-    async fn save(
+    async fn save<S: StoreCalls + ?Sized>(
         &self,
-        store: &dyn DynStore,
+        store: &S,
         id: &SessionId,
         state: &mut State,
         expires_at: OffsetDateTime,

@@ -7,7 +7,9 @@ use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use session_core::{unix_millis, Record, SessionId, Store, StoreError, StoreErrorKind};
+use session_core::{
+    unix_millis, ImmediateStore, Record, SessionId, Store, StoreError, StoreErrorKind,
+};
 use time::OffsetDateTime;
 
 use crate::lock::lock;
@@ -236,12 +238,9 @@ fn too_long(_: UserTooLong) -> StoreError {
     )
 }
 
-impl Store for MemoryStore {
-    async fn load(
-        &self,
-        id: &SessionId,
-        now: OffsetDateTime,
-    ) -> Result<Option<Record>, StoreError> {
+// The whole store is in this process, behind short locks: no call ever waits for IO.
+impl ImmediateStore for MemoryStore {
+    fn load(&self, id: &SessionId, now: OffsetDateTime) -> Result<Option<Record>, StoreError> {
         let key = Key::of(id);
         let shard = self.shard(&key);
         let now = unix_millis(now);
@@ -251,7 +250,7 @@ impl Store for MemoryStore {
             .map(record_of))
     }
 
-    async fn create(&self, id: &SessionId, record: &Record) -> Result<(), StoreError> {
+    fn create(&self, id: &SessionId, record: &Record) -> Result<(), StoreError> {
         let key = Key::of(id);
         let slot = slot_of(record)?;
         let mut unindexed = Vec::new();
@@ -274,7 +273,7 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    async fn save(
+    fn save(
         &self,
         id: &SessionId,
         record: &Record,
@@ -303,7 +302,7 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    async fn touch(&self, id: &SessionId, expires_at: OffsetDateTime) -> Result<(), StoreError> {
+    fn touch(&self, id: &SessionId, expires_at: OffsetDateTime) -> Result<(), StoreError> {
         let key = Key::of(id);
         if let Some(slot) = self.shard(&key).get_mut(&key) {
             slot.expires_ms = unix_millis(expires_at);
@@ -311,10 +310,45 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+    fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
         let key = Key::of(id);
         self.shard(&key).remove(&key);
         Ok(())
+    }
+}
+
+impl Store for MemoryStore {
+    async fn load(
+        &self,
+        id: &SessionId,
+        now: OffsetDateTime,
+    ) -> Result<Option<Record>, StoreError> {
+        ImmediateStore::load(self, id, now)
+    }
+
+    async fn create(&self, id: &SessionId, record: &Record) -> Result<(), StoreError> {
+        ImmediateStore::create(self, id, record)
+    }
+
+    async fn save(
+        &self,
+        id: &SessionId,
+        record: &Record,
+        expected_version: u64,
+    ) -> Result<(), StoreError> {
+        ImmediateStore::save(self, id, record, expected_version)
+    }
+
+    async fn touch(&self, id: &SessionId, expires_at: OffsetDateTime) -> Result<(), StoreError> {
+        ImmediateStore::touch(self, id, expires_at)
+    }
+
+    async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+        ImmediateStore::delete(self, id)
+    }
+
+    fn immediate(&self) -> Option<&dyn ImmediateStore> {
+        Some(self)
     }
 
     async fn user_sessions(

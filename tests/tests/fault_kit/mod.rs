@@ -127,6 +127,9 @@ pub async fn outage_under_traffic<S: Store + Clone>(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let recovery = *shared.last_recovery.lock().unwrap();
+    // What the adapters log after this point came after recovery (a relapse, or a request
+    // already under way): printed below with its cause.
+    let logged_before_relapse = capture::lines().len();
     // A little healthy traffic after the recovery, then the final checks.
     tokio::time::sleep(Duration::from_millis(300)).await;
     shared.stop.store(true, Ordering::SeqCst);
@@ -142,6 +145,11 @@ pub async fn outage_under_traffic<S: Store + Clone>(
         }
     }
     let logs = capture::lines();
+    print_relapse(
+        backend,
+        mode,
+        &logs[logged_before_relapse.min(logs.len())..],
+    );
     for (adapter, s) in &seen {
         println!(
             "{backend} {mode:?} via {adapter}: {} ok, {} × 503 (slowest {:.0?}), {} × 409 after a failed write landed late, slowest request {:.0?}, all clients served again {:.0?} after the server came back, final checks took {:.0?}",
@@ -177,6 +185,21 @@ pub async fn outage_under_traffic<S: Store + Clone>(
     }
     drop(servers);
     endings
+}
+
+/// The store failures logged after every client was served again (the final checks try
+/// those requests again), so that a store that fails again after recovering shows its cause.
+fn print_relapse(backend: &str, mode: Mode, lines: &[String]) {
+    if lines.is_empty() {
+        return;
+    }
+    println!(
+        "{backend} {mode:?}: {} log lines after every client was served again (relapse or late), e.g.:",
+        lines.len()
+    );
+    for line in lines.iter().take(3) {
+        println!("  {line}");
+    }
 }
 
 fn merge(total: &mut Seen, one: Seen) {

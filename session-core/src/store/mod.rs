@@ -10,6 +10,10 @@ use time::OffsetDateTime;
 use crate::id::SessionId;
 use crate::record::Record;
 
+mod immediate;
+
+pub use immediate::ImmediateStore;
+
 /// A boxed future, for [`DynStore`].
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -93,6 +97,13 @@ pub trait Store: Send + Sync + 'static {
         let _ = (user, except);
         std::future::ready(Err(StoreError::from_kind(StoreErrorKind::Unsupported)))
     }
+    /// This store's operations as plain calls, when it never waits for IO (see
+    /// [`ImmediateStore`]); the manager then calls them in place, with no boxed future. The
+    /// default, `None`, is right for every networked store, and for a wrapper that must see
+    /// every call (a wrapper forwards this only if its own calls are immediate too).
+    fn immediate(&self) -> Option<&dyn ImmediateStore> {
+        None
+    }
 }
 
 /// The object-safe twin of [`Store`], so that a manager can hold `Arc<dyn DynStore>`.
@@ -137,6 +148,10 @@ pub trait DynStore: Send + Sync + 'static {
         user: &'a str,
         except: Option<&'a SessionId>,
     ) -> BoxFuture<'a, Result<u64, StoreError>>;
+    /// See [`Store::immediate`].
+    fn immediate(&self) -> Option<&dyn ImmediateStore> {
+        None
+    }
 }
 
 impl<S: Store> DynStore for S {
@@ -186,6 +201,9 @@ impl<S: Store> DynStore for S {
     ) -> BoxFuture<'a, Result<u64, StoreError>> {
         Box::pin(Store::delete_user_sessions(self, user, except))
     }
+    fn immediate(&self) -> Option<&dyn ImmediateStore> {
+        Store::immediate(self)
+    }
 }
 
 impl<S: Store> Store for Arc<S> {
@@ -234,6 +252,9 @@ impl<S: Store> Store for Arc<S> {
         except: Option<&SessionId>,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send {
         S::delete_user_sessions(self, user, except)
+    }
+    fn immediate(&self) -> Option<&dyn ImmediateStore> {
+        S::immediate(self)
     }
 }
 

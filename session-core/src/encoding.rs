@@ -25,6 +25,11 @@ const UNRESERVED: [bool; 256] = {
 pub fn encode_uri_component_into(text: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let bytes = text.as_bytes();
+    // The usual text, a generated session id, needs no escape: one quick scan, one copy.
+    if bytes.iter().all(|&b| UNRESERVED[usize::from(b)]) {
+        out.push_str(text);
+        return;
+    }
     out.reserve(bytes.len() + 8);
     // Runs of unreserved characters are copied whole: a signed id has only three bytes to
     // escape in some 80.

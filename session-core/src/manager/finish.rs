@@ -7,6 +7,7 @@ use std::task::{Context, Poll, Waker};
 use time::OffsetDateTime;
 
 use super::stateless::{reissue, revokes};
+use super::store_calls::StoreCalls;
 use super::{Backend, Outcome, SessionManager};
 use crate::config::Config;
 use crate::decision::{self, CookieOp, Facts, Loaded, Plan, StoreOp};
@@ -170,16 +171,7 @@ impl SessionManager {
         store: &dyn ImmediateStore,
         work: &mut Work,
     ) -> Result<(Option<SessionId>, CookieOp), SessionError> {
-        let Work {
-            state,
-            plan,
-            old_id,
-            expires_at,
-            now,
-            ..
-        } = work;
-        let applying = self.apply_to_store(store, *plan, state, old_id.take(), *expires_at, *now);
-        let applying = std::pin::pin!(applying);
+        let applying = std::pin::pin!(self.apply_work_to_store(store, work));
         match applying.poll(&mut Context::from_waker(Waker::noop())) {
             Poll::Ready(applied) => applied,
             // Not reachable: nothing in the sequence waits but the store's ready calls.
@@ -245,27 +237,16 @@ impl SessionManager {
     }
 
     async fn apply(&self, work: &mut Work) -> Result<(Option<SessionId>, CookieOp), SessionError> {
-        let Work {
-            state,
-            plan,
-            old_id,
-            expires_at,
-            now,
-            ..
-        } = work;
         match &self.inner.backend {
-            Backend::Store(store) => {
-                self.apply_to_store(
-                    store.as_ref(),
-                    *plan,
-                    state,
-                    old_id.take(),
-                    *expires_at,
-                    *now,
-                )
-                .await
-            }
+            Backend::Store(store) => self.apply_work_to_store(store.as_ref(), work).await,
             Backend::Stateless { revocations, .. } => {
+                let Work {
+                    state,
+                    plan,
+                    old_id,
+                    expires_at,
+                    ..
+                } = work;
                 self.apply_stateless(
                     revocations.as_deref(),
                     *plan,
@@ -276,6 +257,24 @@ impl SessionManager {
                 .await
             }
         }
+    }
+
+    /// `apply_to_store` with what `work` holds, over either kind of store.
+    async fn apply_work_to_store<S: StoreCalls + ?Sized>(
+        &self,
+        store: &S,
+        work: &mut Work,
+    ) -> Result<(Option<SessionId>, CookieOp), SessionError> {
+        let Work {
+            state,
+            plan,
+            old_id,
+            expires_at,
+            now,
+            ..
+        } = work;
+        self.apply_to_store(store, *plan, state, old_id.take(), *expires_at, *now)
+            .await
     }
 
     fn render(

@@ -156,8 +156,8 @@ impl Fairing for SessionFairing {
         let now = session.began_at();
         match self.manager.finish(session, res.status().code, now).await {
             Ok(outcome) => {
-                for (name, value) in outcome.headers() {
-                    res.adjoin_raw_header(name.to_owned(), value.to_owned());
+                for (name, value) in outcome.into_headers() {
+                    res.adjoin_raw_header(name, value);
                 }
             }
             Err(e) => {

@@ -1,5 +1,6 @@
 //! What `finish` hands back: the headers to add to the response.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use time::OffsetDateTime;
@@ -43,6 +44,19 @@ impl Outcome {
     pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
         let cookie = self.set_cookie.as_deref().map(|v| ("set-cookie", v));
         cookie.into_iter().chain(self.token())
+    }
+
+    /// [`Outcome::headers`], owned, for frameworks whose responses take owned names and
+    /// values (Rocket's do): nothing is copied.
+    ///
+    /// ```
+    /// let outcome = session_core::Outcome::default();
+    /// assert_eq!(outcome.into_headers().count(), 0);
+    /// ```
+    pub fn into_headers(self) -> impl Iterator<Item = (Cow<'static, str>, String)> {
+        let cookie = self.set_cookie.map(|v| (Cow::Borrowed("set-cookie"), v));
+        let token = self.token.map(|(name, v)| (Cow::Owned(name), v));
+        cookie.into_iter().chain(token)
     }
 }
 

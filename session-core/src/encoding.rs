@@ -26,15 +26,15 @@ pub fn encode_uri_component_into(text: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let bytes = text.as_bytes();
     // The usual text, a generated session id, needs no escape: one quick scan, one copy.
-    if bytes.iter().all(|&b| UNRESERVED[usize::from(b)]) {
+    let Some(first) = bytes.iter().position(|&b| !UNRESERVED[usize::from(b)]) else {
         out.push_str(text);
         return;
-    }
+    };
     out.reserve(bytes.len() + 8);
     // Runs of unreserved characters are copied whole: a signed id has only three bytes to
-    // escape in some 80.
+    // escape in some 80. The scan above already passed the first run.
     let mut run = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    for (i, &b) in bytes.iter().enumerate().skip(first) {
         if UNRESERVED[usize::from(b)] {
             continue;
         }

@@ -50,7 +50,12 @@ where
                     _ => return Poll::Ready(Ok(res)),
                 };
                 let now = session.began_at();
-                let finish = this.manager.finishing(session, res.status().as_u16(), now);
+                let mut finish = this.manager.finishing(session, res.status().as_u16(), now);
+                // Usually ready at once: the response is then not moved into this future
+                // and out again.
+                if let Poll::Ready(result) = Pin::new(&mut finish).poll(cx) {
+                    return Poll::Ready(Ok(apply(this.manager, result, res)));
+                }
                 this.finishing.insert((finish, res))
             }
         };

@@ -7,7 +7,7 @@ use std::hash::{Hash, Hasher};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
-use crate::base64_table::URL_SAFE;
+use crate::base64_table::{encode_groups, URL_SAFE, URL_SAFE_CHARS};
 use crate::inline_str::InlineStr;
 
 mod pool;
@@ -54,16 +54,12 @@ impl SessionId {
     /// A fresh id: 24 bytes from the OS CSPRNG as 32 URL-safe characters.
     pub fn generate() -> Result<Self, RandomnessUnavailable> {
         let bytes = pool::take()?;
-        let mut text = [0u8; INLINE];
-        // Exactly `INLINE` ASCII characters (asserted at compile time with `INLINE`); the
-        // fallback only keeps this free of `unwrap`.
-        let encoded = URL_SAFE_NO_PAD
-            .encode_slice(bytes, &mut text)
-            .ok()
-            .and_then(|written| std::str::from_utf8(&text[..written]).ok());
-        Ok(Self(match encoded {
-            Some(text) => InlineStr::of(text),
-            None => InlineStr::of(&URL_SAFE_NO_PAD.encode(bytes)),
+        let text: [u8; INLINE] = encode_groups(URL_SAFE_CHARS, &bytes);
+        // Base64 characters only, so the fallback (which keeps this free of `unwrap`) is
+        // never taken.
+        Ok(Self(match std::str::from_utf8(&text) {
+            Ok(text) => InlineStr::of(text),
+            Err(_) => InlineStr::of(&URL_SAFE_NO_PAD.encode(bytes)),
         }))
     }
 

@@ -16,13 +16,20 @@ pub(crate) enum Merged {
 
 /// Merges this request's changes (in `state`) onto `fresh`, given the `original` it loaded.
 pub(crate) fn merge(original: &SessionState, fresh: &SessionState, state: &mut State) -> Merged {
+    // Keys are known by fingerprint (see `key_hash`). A key that shares one with a key this
+    // request touched is checked and copied as if touched: it must be unchanged between
+    // `original` and `fresh`, and untouched here it still holds `original`'s value, so
+    // copying it changes nothing. A collision can only make a merge more cautious.
+    let touched = |key: &&String| {
+        let hash = key_hash(key);
+        state.reads.contains(&hash) || state.writes.contains(&hash)
+    };
     let unchanged = |key: &String| original.data.get(key) == fresh.data.get(key);
     let clean = if state.cleared {
         original.data == fresh.data
     } else {
-        let read = |key: &&String| state.reads.contains(&key_hash(key));
-        let read_keys = original.data.keys().chain(fresh.data.keys()).filter(read);
-        read_keys.chain(&state.writes).all(unchanged)
+        let known = original.data.keys().chain(fresh.data.keys());
+        known.filter(touched).all(unchanged)
     };
     if !clean {
         return Merged::Conflict;
@@ -36,10 +43,20 @@ pub(crate) fn merge(original: &SessionState, fresh: &SessionState, state: &mut S
     } else {
         fresh.data.clone()
     };
-    for key in &state.writes {
-        match mine.get(key) {
-            Some(value) => data.insert(key.clone(), value.clone()),
-            None => data.remove(key),
+    let written = |key: &&String| state.writes.contains(&key_hash(key));
+    // A key written here is in `mine`, or was removed here and so is in one of the others.
+    let candidates = mine
+        .keys()
+        .chain(original.data.keys())
+        .chain(fresh.data.keys());
+    let updates: Vec<(String, Option<Value>)> = candidates
+        .filter(written)
+        .map(|key| (key.clone(), mine.get(key).cloned()))
+        .collect();
+    for (key, value) in updates {
+        match value {
+            Some(value) => data.insert(key, value),
+            None => data.remove(&key),
         };
     }
     *mine = data;

@@ -100,7 +100,9 @@ pub(crate) struct State {
     /// Fingerprints of the keys read (see [`key_hash`]).
     /// Inline for the usual handful of keys: a read then costs no allocation.
     pub(crate) reads: SmallVec<[u64; 4]>,
-    pub(crate) writes: Vec<String>,
+    /// Fingerprints of the keys written or removed, kept as `reads` are: a write then
+    /// allocates only the map's own key (its name here cost two allocations).
+    pub(crate) writes: SmallVec<[u64; 4]>,
     pub(crate) cleared: bool,
     pub(crate) modified: bool,
     pub(crate) max_age_changed: bool,
@@ -120,7 +122,7 @@ impl State {
             user: None,
             user_changed: false,
             reads: SmallVec::new(),
-            writes: Vec::new(),
+            writes: SmallVec::new(),
             cleared: false,
             modified: false,
             max_age_changed: false,
@@ -158,12 +160,6 @@ impl State {
         Ok(result)
     }
 
-    fn note(list: &mut Vec<String>, key: &str) {
-        if !list.iter().any(|k| k == key) {
-            list.push(key.to_owned());
-        }
-    }
-
     fn write(&mut self, key: &str, value: Option<Value>) -> Result<Option<Value>, CodecError> {
         let data = self.data.map()?;
         let old = match value {
@@ -173,7 +169,10 @@ impl State {
         if old.as_ref() != data.get(key) {
             self.modified = true;
         }
-        Self::note(&mut self.writes, key);
+        let hash = key_hash(key);
+        if !self.writes.contains(&hash) {
+            self.writes.push(hash);
+        }
         Ok(old)
     }
 }

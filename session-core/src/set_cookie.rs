@@ -57,6 +57,13 @@ impl SetCookie<'_> {
         out.push_str(self.name);
         out.push('=');
         out.push_str(self.value);
+        self.push_attributes(&mut out);
+        out
+    }
+
+    /// Appends everything after the value (`; Max-Age=…` onwards), for a caller that wrote
+    /// `name=value` itself into the same buffer.
+    pub(crate) fn push_attributes(&self, out: &mut String) {
         // Writing to a String cannot fail.
         if let Some(max_age) = self.max_age {
             let _ = write!(out, "; Max-Age={}", max_age.as_secs());
@@ -71,7 +78,7 @@ impl SetCookie<'_> {
         }
         if let Some(expires) = self.expires {
             out.push_str("; Expires=");
-            write_http_date(expires, &mut out);
+            write_http_date(expires, out);
         }
         if self.http_only {
             out.push_str("; HttpOnly");
@@ -88,7 +95,6 @@ impl SetCookie<'_> {
             Some(SameSite::None) => out.push_str("; SameSite=None"),
             None => {}
         }
-        out
     }
 }
 

@@ -34,26 +34,27 @@ impl fmt::Display for InvalidHeader {
 impl std::error::Error for InvalidHeader {}
 
 impl Outcome {
-    /// Appends the outcome's headers to `headers`, all of them or, on error, none.
+    /// Appends the outcome's headers to `headers`, all of them or, on error, none. The
+    /// values are moved into the map, not copied.
     ///
     /// ```
     /// let mut headers = http::HeaderMap::new();
     /// session_core::Outcome::default().append_to(&mut headers).unwrap();
     /// assert!(headers.is_empty());
     /// ```
-    pub fn append_to(&self, headers: &mut http::HeaderMap) -> Result<(), InvalidHeader> {
+    pub fn append_to(self, headers: &mut http::HeaderMap) -> Result<(), InvalidHeader> {
         let mut checked: SmallVec<[_; 2]> = SmallVec::new();
-        for (name, value) in self.headers() {
+        for (name, value) in self.into_headers() {
             // The usual header by its constant: parsing its name showed in callgrind.
-            let parsed_name = match name {
+            let parsed_name = match name.as_ref() {
                 "set-cookie" => Ok(http::header::SET_COOKIE),
                 other => http::HeaderName::from_bytes(other.as_bytes()),
             };
-            match (parsed_name, http::HeaderValue::from_str(value)) {
+            match (parsed_name, http::HeaderValue::try_from(value)) {
                 (Ok(name), Ok(value)) => checked.push((name, value)),
                 _ => {
                     return Err(InvalidHeader {
-                        name: name.to_owned(),
+                        name: name.into_owned(),
                     })
                 }
             }

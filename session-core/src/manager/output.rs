@@ -71,8 +71,8 @@ impl SessionManager {
         now: OffsetDateTime,
     ) -> Result<Outcome, SessionError> {
         let config = &self.inner.config;
-        let credential = match (cookie, id) {
-            (CookieOp::Set, Some(id)) => self.credential(id, state, now)?,
+        let id = match (cookie, id) {
+            (CookieOp::Set, Some(id)) => id,
             (CookieOp::Clear, _) => {
                 let expiry = Some((Duration::ZERO, OffsetDateTime::UNIX_EPOCH));
                 let set_cookie = config
@@ -85,48 +85,56 @@ impl SessionManager {
             }
             _ => return Ok(Outcome::default()),
         };
+        // The credential is written straight after `name=`, into the buffer that becomes the
+        // `Set-Cookie` value: one string a new cookie, where rendering a separate credential
+        // and copying it cost an allocation and a copy.
+        let mut out = String::with_capacity(config.name.len() + 1 + 160);
+        if config.cookie_transport {
+            out.push_str(&config.name);
+            out.push('=');
+        }
+        let start = out.len();
+        self.credential_into(id, state, now, &mut out)?;
+        let credential = &out[start..];
         if credential.len() > config.max_cookie_bytes {
             return Err(SessionError::TooLarge {
                 size: credential.len(),
                 limit: config.max_cookie_bytes,
             });
         }
-        let set_cookie = config.cookie_transport.then(|| {
-            let expiry = decision::cookie_expiry(config, state.created_at, state.max_age, now);
-            self.attributes(&credential, secure, expiry).render()
-        });
         let token = config.token_header.as_ref().map(|header| {
             let name = match (&config.token_response_header, header) {
                 (Some(name), _) => name.clone(),
                 (None, TokenHeader::Named(name)) => name.to_ascii_lowercase(),
                 (None, TokenHeader::Bearer) => "x-session-token".to_owned(),
             };
-            (name, credential.clone())
+            (name, credential.to_owned())
+        });
+        let set_cookie = config.cookie_transport.then(|| {
+            let expiry = decision::cookie_expiry(config, state.created_at, state.max_age, now);
+            self.attributes("", secure, expiry)
+                .push_attributes(&mut out);
+            out
         });
         Ok(Outcome { set_cookie, token })
     }
 
-    /// The cookie value (also the header token): the percent-encoded signed id, or the whole
-    /// session as a stateless token.
-    fn credential(
+    /// Appends the cookie value (also the header token) to `out`: the percent-encoded signed
+    /// id, or the whole session as a stateless token.
+    fn credential_into(
         &self,
         id: &SessionId,
         state: &mut State,
         now: OffsetDateTime,
-    ) -> Result<String, SessionError> {
+        out: &mut String,
+    ) -> Result<(), SessionError> {
         let config = &self.inner.config;
-        let raw = match &self.inner.backend {
-            Backend::Store(_) => {
-                let mut value = String::new();
-                config
-                    .keyring
-                    .sign_uri_encoded_into(id.as_str(), &mut value);
-                return Ok(value);
-            }
+        match &self.inner.backend {
+            Backend::Store(_) => config.keyring.sign_uri_encoded_into(id.as_str(), out),
             Backend::Stateless { format, .. } => {
                 let expires_at =
                     decision::store_expiry(config, state.created_at, state.max_age, now);
-                state.with_snapshot(|snapshot| {
+                let raw = state.with_snapshot(|snapshot| {
                     let claims = Claims {
                         id: id.clone(),
                         state: snapshot.clone(),
@@ -134,12 +142,12 @@ impl SessionManager {
                         issued_at: now,
                     };
                     format.issue(&claims, &config.name)
-                })??
+                })??;
+                out.reserve(raw.len() + 16);
+                encode_uri_component_into(&raw, out);
             }
-        };
-        let mut value = String::with_capacity(raw.len() + 16);
-        encode_uri_component_into(&raw, &mut value);
-        Ok(value)
+        }
+        Ok(())
     }
 
     fn attributes<'a>(

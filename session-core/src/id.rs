@@ -7,7 +7,7 @@ use std::hash::{Hash, Hasher};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
-use crate::base64_table::{encode_groups, URL_SAFE, URL_SAFE_CHARS};
+use crate::base64_table::{encode_unpadded, URL_SAFE, URL_SAFE_CHARS};
 use crate::inline_str::InlineStr;
 
 mod pool;
@@ -54,7 +54,7 @@ impl SessionId {
     /// A fresh id: 24 bytes from the OS CSPRNG as 32 URL-safe characters.
     pub fn generate() -> Result<Self, RandomnessUnavailable> {
         let bytes = pool::take()?;
-        let text: [u8; INLINE] = encode_groups(URL_SAFE_CHARS, &bytes);
+        let text: [u8; INLINE] = encode_unpadded(URL_SAFE_CHARS, &bytes);
         // Base64 characters only, so the fallback (which keeps this free of `unwrap`) is
         // never taken.
         Ok(Self(match std::str::from_utf8(&text) {

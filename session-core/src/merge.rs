@@ -49,14 +49,10 @@ pub(crate) fn merge(original: &SessionState, fresh: &SessionState, state: &mut S
         .keys()
         .chain(original.data.keys())
         .chain(fresh.data.keys());
-    let updates: Vec<(String, Option<Value>)> = candidates
-        .filter(written)
-        .map(|key| (key.clone(), mine.get(key).cloned()))
-        .collect();
-    for (key, value) in updates {
-        match value {
-            Some(value) => data.insert(key, value),
-            None => data.remove(&key),
+    for key in candidates.filter(written) {
+        match mine.get(key) {
+            Some(value) => data.insert(key.clone(), value.clone()),
+            None => data.remove(key),
         };
     }
     *mine = data;

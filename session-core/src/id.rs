@@ -31,7 +31,13 @@ pub const ID_BYTES: usize = 24;
 /// assert_eq!(format!("{id:?}"), "SessionId(<redacted>)");
 /// ```
 #[derive(Clone)]
-pub struct SessionId(InlineStr<INLINE>);
+pub struct SessionId {
+    text: InlineStr<INLINE>,
+    /// The raw bytes, for an id shaped like a generated one: known when generated, decoded
+    /// once when parsed, so that a store keeping ids compactly never decodes one per call (a
+    /// request that loads and saves used to decode its id twice).
+    raw: Option<[u8; ID_BYTES]>,
+}
 
 /// A generated id's length: such ids, and any other as short, are held inline, so reading,
 /// cloning and dropping one costs no allocation (a request copies its id a few times).
@@ -57,10 +63,14 @@ impl SessionId {
         let text: [u8; INLINE] = encode_unpadded(URL_SAFE_CHARS, &bytes);
         // Base64 characters only, so the fallback (which keeps this free of `unwrap`) is
         // never taken.
-        Ok(Self(match std::str::from_utf8(&text) {
+        let text = match std::str::from_utf8(&text) {
             Ok(text) => InlineStr::of(text),
             Err(_) => InlineStr::of(&URL_SAFE_NO_PAD.encode(bytes)),
-        }))
+        };
+        Ok(Self {
+            text,
+            raw: Some(bytes),
+        })
     }
 
     /// Wraps an existing id (read from a store, or made by another implementation).
@@ -72,7 +82,10 @@ impl SessionId {
     /// assert_eq!(SessionId::parse("abc").unwrap().as_str(), "abc");
     /// ```
     pub fn parse(text: &str) -> Option<Self> {
-        (!text.is_empty()).then(|| Self(InlineStr::of(text)))
+        (!text.is_empty()).then(|| Self {
+            text: InlineStr::of(text),
+            raw: decode_raw(text),
+        })
     }
 
     /// The raw bytes of an id shaped like a generated one (32 URL-safe base64 characters,
@@ -86,16 +99,21 @@ impl SessionId {
     /// assert!(SessionId::parse("abc").unwrap().to_bytes().is_none());
     /// ```
     pub fn to_bytes(&self) -> Option<[u8; ID_BYTES]> {
-        let mut raw = [0u8; ID_BYTES];
-        URL_SAFE
-            .decode_exact(self.as_str().as_bytes(), &mut raw)
-            .then_some(raw)
+        self.raw
     }
 
     /// The id as text. Printing it in logs lets whoever reads the logs take over the session.
     pub fn as_str(&self) -> &str {
-        self.0.as_str()
+        self.text.as_str()
     }
+}
+
+/// The raw bytes of an id written as a generated one is (canonical, unpadded base64url).
+fn decode_raw(text: &str) -> Option<[u8; ID_BYTES]> {
+    let mut raw = [0u8; ID_BYTES];
+    URL_SAFE
+        .decode_exact(text.as_bytes(), &mut raw)
+        .then_some(raw)
 }
 
 impl PartialEq for SessionId {
@@ -143,6 +161,29 @@ mod tests {
             .as_str()
             .bytes()
             .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
+    }
+
+    #[test]
+    fn parsed_ids_know_the_raw_bytes_generated_ones_were_made_from() {
+        let generated = SessionId::generate().unwrap();
+        let parsed = SessionId::parse(generated.as_str()).unwrap();
+        assert_eq!(parsed.to_bytes(), generated.to_bytes());
+        assert_eq!(
+            generated
+                .to_bytes()
+                .map(|raw| URL_SAFE_NO_PAD.encode(raw))
+                .as_deref(),
+            Some(generated.as_str())
+        );
+        // Other ids: a character outside base64url, or another length.
+        assert!(SessionId::parse(&format!("{}+", &"A".repeat(31)))
+            .unwrap()
+            .to_bytes()
+            .is_none());
+        assert!(SessionId::parse(&"A".repeat(33))
+            .unwrap()
+            .to_bytes()
+            .is_none());
     }
 
     #[test]

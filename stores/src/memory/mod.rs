@@ -2,18 +2,17 @@
 
 mod packed_id;
 mod shard;
+mod slab;
 
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use session_core::{
-    unix_millis, ImmediateStore, Record, SessionId, Store, StoreError, StoreErrorKind,
-};
+use session_core::{unix_millis, ImmediateStore, Record, SessionId, Store, StoreError};
 use time::OffsetDateTime;
 
 use crate::lock::lock;
-use shard::{IdHasherBuilder, Key, Shard, Slot, Unindexed, UserTooLong};
+use shard::{Contents, IdHasherBuilder, Key, Refused, Shard, SlotRef, Unindexed};
 
 /// Sessions kept in this process's memory: the embedded default.
 ///
@@ -212,7 +211,7 @@ impl MemoryStore {
     }
 }
 
-fn record_of(slot: &Slot) -> Record {
+fn record_of(slot: SlotRef<'_>) -> Record {
     Record::new(
         slot.payload().to_vec(),
         session_core::from_unix_millis(slot.expires_ms),
@@ -221,21 +220,12 @@ fn record_of(slot: &Slot) -> Record {
     .with_user(slot.user().map(str::to_owned))
 }
 
-fn slot_of(record: &Record) -> Result<Slot, StoreError> {
-    Slot::new(
-        &record.payload,
-        unix_millis(record.expires_at),
-        record.version,
-        record.user.as_deref(),
-    )
-    .map_err(too_long)
-}
-
-fn too_long(_: UserTooLong) -> StoreError {
-    StoreError::new(
-        StoreErrorKind::Backend,
-        "the memory store keeps user names of at most 4 GiB",
-    )
+fn contents_of(record: &Record) -> Contents<'_> {
+    Contents {
+        payload: &record.payload,
+        version: record.version,
+        user: record.user.as_deref(),
+    }
 }
 
 // The whole store is in this process, behind short locks: no call ever waits for IO.
@@ -252,7 +242,6 @@ impl ImmediateStore for MemoryStore {
 
     fn create(&self, id: &SessionId, record: &Record) -> Result<(), StoreError> {
         let key = Key::of(id);
-        let slot = slot_of(record)?;
         let mut unindexed = Vec::new();
         let mut shard = self.shard(&key);
         if let Some(cap) = self.inner.per_shard_cap {
@@ -263,10 +252,10 @@ impl ImmediateStore for MemoryStore {
                 shard.evict(count, &mut unindexed);
             }
         }
-        let inserted = shard.insert_new(&key, slot);
+        let inserted = shard.insert_new(&key, unix_millis(record.expires_at), &contents_of(record));
         drop(shard);
         self.unindex(unindexed);
-        if !inserted {
+        if !inserted? {
             return Err(StoreError::duplicate_id());
         }
         self.index_user(id.as_str(), record.user.as_deref());
@@ -280,22 +269,17 @@ impl ImmediateStore for MemoryStore {
         expected_version: u64,
     ) -> Result<(), StoreError> {
         let key = Key::of(id);
-        let mut shard = self.shard(&key);
-        let Some(slot) = shard.get_mut(&key) else {
-            return Err(StoreError::not_found());
-        };
-        if slot.version() != expected_version {
-            return Err(StoreError::conflict());
-        }
-        let user_changed = slot
-            .replace(
-                &record.payload,
-                unix_millis(record.expires_at),
-                record.version,
-                record.user.as_deref(),
-            )
-            .map_err(too_long)?;
-        drop(shard);
+        let saved = self.shard(&key).save(
+            &key,
+            expected_version,
+            unix_millis(record.expires_at),
+            &contents_of(record),
+        );
+        let user_changed = saved.map_err(|refused| match refused {
+            Refused::NotFound => StoreError::not_found(),
+            Refused::Conflict => StoreError::conflict(),
+            Refused::TooLong => shard::TooLong.into(),
+        })?;
         if user_changed {
             self.index_user(id.as_str(), record.user.as_deref());
         }
@@ -304,9 +288,7 @@ impl ImmediateStore for MemoryStore {
 
     fn touch(&self, id: &SessionId, expires_at: OffsetDateTime) -> Result<(), StoreError> {
         let key = Key::of(id);
-        if let Some(slot) = self.shard(&key).get_mut(&key) {
-            slot.expires_ms = unix_millis(expires_at);
-        }
+        self.shard(&key).set_expiry(&key, unix_millis(expires_at));
         Ok(())
     }
 

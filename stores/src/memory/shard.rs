@@ -2,16 +2,17 @@
 //!
 //! Memory per session is what this layout is about (the benchmark issue asks for at most
 //! 150 bytes beyond the data). Generated ids, 32 base64url characters, are kept as their 24
-//! raw bytes inline in the map's slot, next to one heap block holding version, user and
-//! payload; there is no second index: a sweep scans the slots, which costs less than keeping
+//! raw bytes inline in the map's slot, next to one block of the shard's slab (see
+//! [`super::slab`]) holding version, user and payload; there is no second index: a sweep scans the slots, which costs less than keeping
 //! an ordered index up to date on every save.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher, RandomState};
 
-use session_core::SessionId;
+use session_core::{SessionId, StoreError, StoreErrorKind};
 
 use super::packed_id::PackedId;
+use super::slab::{Block, Slab};
 
 /// How a session id is held.
 pub(super) enum Key<'a> {
@@ -71,90 +72,122 @@ impl Hasher for IdHasher {
     }
 }
 
-/// One session. The heap block is `version (8 bytes) ‖ user ‖ payload`.
+/// One session: its expiry, and a block of `version (8 bytes) ‖ user ‖ payload` in its
+/// shard's [`Slab`].
 pub(super) struct Slot {
-    data: Box<[u8]>,
+    block: Block,
     pub(super) expires_ms: i64,
     /// 0 when the session has no user, else the user's length + 1.
     user_tag: u32,
 }
 
-/// A user name too long for a slot (over 4 GiB).
+/// What a slot holds besides its expiry.
+pub(super) struct Contents<'a> {
+    pub(super) payload: &'a [u8],
+    pub(super) version: u64,
+    pub(super) user: Option<&'a str>,
+}
+
+/// A session, or a user name, of 4 GiB or more.
 #[derive(Debug)]
-pub(super) struct UserTooLong;
+pub(super) struct TooLong;
+
+impl From<TooLong> for StoreError {
+    fn from(_: TooLong) -> Self {
+        StoreError::new(
+            StoreErrorKind::Backend,
+            "the memory store keeps sessions and user names of less than 4 GiB",
+        )
+    }
+}
 
 const VERSION_BYTES: usize = 8;
 
-impl Slot {
-    pub(super) fn new(
-        payload: &[u8],
-        expires_ms: i64,
-        version: u64,
-        user: Option<&str>,
-    ) -> Result<Self, UserTooLong> {
-        let user_tag = match user {
-            None => 0,
-            Some(u) => u32::try_from(u.len() + 1).map_err(|_| UserTooLong)?,
+impl Contents<'_> {
+    fn user_tag(&self) -> Result<u32, TooLong> {
+        match self.user {
+            None => Ok(0),
+            Some(u) => u32::try_from(u.len() + 1).map_err(|_| TooLong),
+        }
+    }
+
+    fn len(&self) -> usize {
+        VERSION_BYTES + self.user.map_or(0, str::len) + self.payload.len()
+    }
+
+    /// Writes the contents into `out`, which is [`Contents::len`] bytes long.
+    fn write_to(&self, out: &mut [u8]) {
+        let user = self.user.unwrap_or("").as_bytes();
+        let Some((version, rest)) = out.split_at_mut_checked(VERSION_BYTES) else {
+            return;
         };
-        let user = user.unwrap_or("").as_bytes();
-        let mut data = Vec::with_capacity(VERSION_BYTES + user.len() + payload.len());
-        data.extend_from_slice(&version.to_le_bytes());
-        data.extend_from_slice(user);
-        data.extend_from_slice(payload);
-        Ok(Self {
-            data: data.into_boxed_slice(),
-            expires_ms,
-            user_tag,
-        })
+        let Some((user_part, payload)) = rest.split_at_mut_checked(user.len()) else {
+            return;
+        };
+        version.copy_from_slice(&self.version.to_le_bytes());
+        user_part.copy_from_slice(user);
+        if payload.len() == self.payload.len() {
+            payload.copy_from_slice(self.payload);
+        }
+    }
+}
+
+/// A session as stored, read under its shard's lock.
+#[derive(Clone, Copy)]
+pub(super) struct SlotRef<'a> {
+    pub(super) expires_ms: i64,
+    user_tag: u32,
+    bytes: &'a [u8],
+}
+
+impl<'a> SlotRef<'a> {
+    fn of(slab: &'a Slab, slot: &'a Slot) -> Self {
+        Self {
+            expires_ms: slot.expires_ms,
+            user_tag: slot.user_tag,
+            bytes: slab.bytes(&slot.block),
+        }
     }
 
     pub(super) fn version(&self) -> u64 {
-        let mut bytes = [0u8; VERSION_BYTES];
-        bytes.copy_from_slice(&self.data[..VERSION_BYTES]);
-        u64::from_le_bytes(bytes)
+        let mut version = [0u8; VERSION_BYTES];
+        if let Some(bytes) = self.bytes.get(..VERSION_BYTES) {
+            version.copy_from_slice(bytes);
+        }
+        u64::from_le_bytes(version)
     }
 
     fn user_len(&self) -> usize {
         (self.user_tag as usize).saturating_sub(1)
     }
 
-    pub(super) fn user(&self) -> Option<&str> {
-        let bytes = &self.data[VERSION_BYTES..VERSION_BYTES + self.user_len()];
-        // Written from a &str in `new`, so always UTF-8.
+    pub(super) fn user(&self) -> Option<&'a str> {
+        let bytes = self
+            .bytes
+            .get(VERSION_BYTES..VERSION_BYTES + self.user_len())?;
+        // Written from a &str, so always UTF-8.
         (self.user_tag != 0).then(|| std::str::from_utf8(bytes).unwrap_or_default())
     }
 
-    pub(super) fn payload(&self) -> &[u8] {
-        &self.data[VERSION_BYTES + self.user_len()..]
+    pub(super) fn payload(&self) -> &'a [u8] {
+        self.bytes
+            .get(VERSION_BYTES + self.user_len()..)
+            .unwrap_or_default()
     }
+}
 
-    /// Replaces the contents, reusing the heap block when the size is unchanged (a counter
-    /// that keeps its number of digits, the common case of a save). Returns whether the user
-    /// changed, which the user index must then learn.
-    pub(super) fn replace(
-        &mut self,
-        payload: &[u8],
-        expires_ms: i64,
-        version: u64,
-        user: Option<&str>,
-    ) -> Result<bool, UserTooLong> {
-        let same_user = self.user() == user;
-        if same_user && self.data.len() == VERSION_BYTES + self.user_len() + payload.len() {
-            let start = VERSION_BYTES + self.user_len();
-            self.data[..VERSION_BYTES].copy_from_slice(&version.to_le_bytes());
-            self.data[start..].copy_from_slice(payload);
-            self.expires_ms = expires_ms;
-        } else {
-            *self = Slot::new(payload, expires_ms, version, user)?;
-        }
-        Ok(!same_user)
-    }
+/// Why a save was refused.
+pub(super) enum Refused {
+    NotFound,
+    Conflict,
+    TooLong,
 }
 
 /// The sessions of one shard.
 pub(super) struct Shard {
     packed: HashMap<PackedId, Slot, IdHasherBuilder>,
     text: HashMap<Box<str>, Slot>,
+    slab: Slab,
 }
 
 /// What a sweep or an eviction removed that the user index must forget.
@@ -165,6 +198,7 @@ impl Shard {
         Self {
             packed: HashMap::with_hasher(hasher),
             text: HashMap::new(),
+            slab: Slab::default(),
         }
     }
 
@@ -172,46 +206,113 @@ impl Shard {
         self.packed.len() + self.text.len()
     }
 
-    pub(super) fn get(&self, key: &Key<'_>) -> Option<&Slot> {
+    fn slot(&self, key: &Key<'_>) -> Option<&Slot> {
         match key {
             Key::Packed(k) => self.packed.get(k),
             Key::Text(t) => self.text.get(*t),
         }
     }
 
-    pub(super) fn get_mut(&mut self, key: &Key<'_>) -> Option<&mut Slot> {
+    fn slot_mut(&mut self, key: &Key<'_>) -> Option<&mut Slot> {
         match key {
             Key::Packed(k) => self.packed.get_mut(k),
             Key::Text(t) => self.text.get_mut(*t),
         }
     }
 
+    pub(super) fn get(&self, key: &Key<'_>) -> Option<SlotRef<'_>> {
+        Some(SlotRef::of(&self.slab, self.slot(key)?))
+    }
+
+    /// A slot holding `contents`, its block taken from this shard's slab.
+    fn new_slot(
+        slab: &mut Slab,
+        expires_ms: i64,
+        contents: &Contents<'_>,
+    ) -> Result<Slot, TooLong> {
+        let user_tag = contents.user_tag()?;
+        let mut block = slab.alloc(contents.len()).ok_or(TooLong)?;
+        contents.write_to(slab.bytes_mut(&mut block));
+        Ok(Slot {
+            block,
+            expires_ms,
+            user_tag,
+        })
+    }
+
     /// Inserts unless the id is taken (one probe: this is every new session's path).
-    pub(super) fn insert_new(&mut self, key: &Key<'_>, slot: Slot) -> bool {
+    pub(super) fn insert_new(
+        &mut self,
+        key: &Key<'_>,
+        expires_ms: i64,
+        contents: &Contents<'_>,
+    ) -> Result<bool, TooLong> {
         use std::collections::hash_map::Entry;
+        let slab = &mut self.slab;
         match key {
             Key::Packed(k) => match self.packed.entry(*k) {
-                Entry::Occupied(_) => false,
+                Entry::Occupied(_) => Ok(false),
                 Entry::Vacant(place) => {
-                    place.insert(slot);
-                    true
+                    place.insert(Self::new_slot(slab, expires_ms, contents)?);
+                    Ok(true)
                 }
             },
             Key::Text(t) => match self.text.get(*t) {
-                Some(_) => false,
+                Some(_) => Ok(false),
                 None => {
+                    let slot = Self::new_slot(slab, expires_ms, contents)?;
                     self.text.insert((*t).into(), slot);
-                    true
+                    Ok(true)
                 }
             },
         }
     }
 
-    pub(super) fn remove(&mut self, key: &Key<'_>) -> Option<Slot> {
-        match key {
+    /// Replaces a session's contents if it is at `expected_version`, rewriting its block in
+    /// place when the size class is unchanged (a counter that keeps its number of digits, the
+    /// common case). Returns whether the user changed, which the user index must then learn.
+    pub(super) fn save(
+        &mut self,
+        key: &Key<'_>,
+        expected_version: u64,
+        expires_ms: i64,
+        contents: &Contents<'_>,
+    ) -> Result<bool, Refused> {
+        let user_tag = contents.user_tag().map_err(|_| Refused::TooLong)?;
+        let slab = &mut self.slab;
+        let slot = match key {
+            Key::Packed(k) => self.packed.get_mut(k),
+            Key::Text(t) => self.text.get_mut(*t),
+        }
+        .ok_or(Refused::NotFound)?;
+        let stored = SlotRef::of(slab, slot);
+        if stored.version() != expected_version {
+            return Err(Refused::Conflict);
+        }
+        let user_changed = stored.user() != contents.user;
+        if !Slab::resize_in_place(&mut slot.block, contents.len()) {
+            let block = slab.alloc(contents.len()).ok_or(Refused::TooLong)?;
+            slab.release(std::mem::replace(&mut slot.block, block));
+        }
+        contents.write_to(slab.bytes_mut(&mut slot.block));
+        slot.expires_ms = expires_ms;
+        slot.user_tag = user_tag;
+        Ok(user_changed)
+    }
+
+    /// Moves a session's expiry; nothing if it is gone.
+    pub(super) fn set_expiry(&mut self, key: &Key<'_>, expires_ms: i64) {
+        if let Some(slot) = self.slot_mut(key) {
+            slot.expires_ms = expires_ms;
+        }
+    }
+
+    pub(super) fn remove(&mut self, key: &Key<'_>) -> bool {
+        let removed = match key {
             Key::Packed(k) => self.packed.remove(k),
             Key::Text(t) => self.text.remove(*t),
-        }
+        };
+        removed.map(|slot| self.slab.release(slot.block)).is_some()
     }
 
     /// Removes the sessions `doomed` picks, noting the users of those that had one.
@@ -221,20 +322,19 @@ impl Shard {
         unindexed: &mut Unindexed,
     ) -> usize {
         let before = self.len();
-        self.packed.retain(|id, slot| {
-            let remove = doomed(slot);
-            if let (true, Some(user)) = (remove, slot.user()) {
-                unindexed.push((user.into(), id.text()));
+        let slab = &mut self.slab;
+        let mut forget = |id: String, slot: Slot| {
+            if let Some(user) = SlotRef::of(slab, &slot).user() {
+                unindexed.push((user.into(), id));
             }
-            !remove
-        });
-        self.text.retain(|id, slot| {
-            let remove = doomed(slot);
-            if let (true, Some(user)) = (remove, slot.user()) {
-                unindexed.push((user.into(), id.to_string()));
-            }
-            !remove
-        });
+            slab.release(slot.block);
+        };
+        for (id, slot) in self.packed.extract_if(|_, slot| doomed(slot)) {
+            forget(id.text(), slot);
+        }
+        for (id, slot) in self.text.extract_if(|_, slot| doomed(slot)) {
+            forget(id.into_string(), slot);
+        }
         before - self.len()
     }
 

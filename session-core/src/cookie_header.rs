@@ -1,7 +1,17 @@
 //! Reading session cookies out of `Cookie` request headers, the way the `cookie` npm package
 //! (used by express-session) reads them.
 
-use crate::encoding::{decode_into, Decoded};
+use arrayvec::ArrayString;
+
+use crate::encoding::{decode_ascii_into, decode_into, Decoded};
+
+/// Room for a decoded value: the usual one (short, escapes all ASCII) as text, any other as
+/// bytes to be checked. On the stack unless long.
+#[derive(Default)]
+pub(crate) struct DecodeBuf {
+    ascii: ArrayString<128>,
+    bytes: Decoded,
+}
 
 /// Iterates over the values of every cookie called `name` in one `Cookie` header, in order.
 ///
@@ -22,7 +32,7 @@ pub fn cookie_values<'a>(
 ) -> impl Iterator<Item = std::borrow::Cow<'a, str>> + 'a {
     raw_cookie_values(header, name).filter_map(|raw| {
         let raw = std::str::from_utf8(raw).ok()?;
-        let mut buf = Decoded::new();
+        let mut buf = DecodeBuf::default();
         Some(match read_value(raw, &mut buf) {
             Read::Decoded(value) => std::borrow::Cow::Owned(value.to_owned()),
             Read::Raw(value) => std::borrow::Cow::Borrowed(value),
@@ -91,10 +101,15 @@ impl Read<'_, '_> {
 /// that is not is unreadable, even if its escapes would complete a character):
 /// `decodeURIComponent`-ed when it holds a `%` and that succeeds, else the raw text. A decoded
 /// value lives in `buf`, on the stack when short.
-pub(crate) fn read_value<'raw, 'buf>(raw: &'raw str, buf: &'buf mut Decoded) -> Read<'raw, 'buf> {
-    if memchr::memchr(b'%', raw.as_bytes()).is_some() && decode_into(raw.as_bytes(), buf).is_some()
-    {
-        if let Ok(decoded) = std::str::from_utf8(buf) {
+pub(crate) fn read_value<'raw, 'buf>(raw: &'raw str, buf: &'buf mut DecodeBuf) -> Read<'raw, 'buf> {
+    if memchr::memchr(b'%', raw.as_bytes()).is_none() {
+        return Read::Raw(raw);
+    }
+    if decode_ascii_into(raw, &mut buf.ascii).is_some() {
+        return Read::Decoded(buf.ascii.as_str());
+    }
+    if decode_into(raw.as_bytes(), &mut buf.bytes).is_some() {
+        if let Ok(decoded) = std::str::from_utf8(&buf.bytes) {
             return Read::Decoded(decoded);
         }
     }

@@ -147,7 +147,7 @@ impl Keyring {
         // Check every key even after a match so that timing does not reveal which one matched.
         let mut found = None;
         for (index, key) in self.keys.iter().enumerate() {
-            let ok: bool = key.mac(id.as_bytes()).ct_eq(&provided).into();
+            let ok = macs_equal(&key.mac(id.as_bytes()), &provided);
             if ok && found.is_none() {
                 found = Some(index);
             }
@@ -156,6 +156,26 @@ impl Keyring {
         // express-session treats an id of "" as "no session" even when its signature is good.
         (!id.is_empty()).then_some(Verified { id, key_index })
     }
+}
+
+/// Whether two MACs are equal, in time that depends only on their lengths (which are not
+/// secret). The bytes are compared eight at a time and the differences ORed, with one
+/// constant-time check of the result: comparing byte by byte through `subtle` costs one
+/// optimisation barrier per byte (0.3% of the server's samples on axum's `rw`, `perf`).
+pub(crate) fn macs_equal(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let word = |bytes: &[u8]| {
+        let mut word = [0u8; 8];
+        word[..bytes.len()].copy_from_slice(bytes);
+        u64::from_le_bytes(word)
+    };
+    let diff = a
+        .chunks(8)
+        .zip(b.chunks(8))
+        .fold(0u64, |diff, (x, y)| diff | (word(x) ^ word(y)));
+    diff.ct_eq(&0).into()
 }
 
 /// A MAC's base64 as text.
@@ -175,6 +195,18 @@ impl fmt::Debug for Keyring {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn macs_differing_in_any_byte_or_length_are_unequal() {
+        let mac = [7u8; 32];
+        assert!(macs_equal(&mac, &mac));
+        for i in 0..32 {
+            let mut other = mac;
+            other[i] ^= 0x80;
+            assert!(!macs_equal(&mac, &other), "byte {i}");
+        }
+        assert!(!macs_equal(&mac, &mac[..31]));
+    }
 
     #[test]
     fn old_secret_verifies_and_is_reported() {

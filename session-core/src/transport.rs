@@ -1,8 +1,7 @@
 //! Where the session credential travels: cookies, a request header, or both.
 
 use crate::config::{Config, DuplicateCookies, Secure};
-use crate::cookie_header::{raw_cookie_values, read_value};
-use crate::encoding::Decoded;
+use crate::cookie_header::{raw_cookie_values, read_value, DecodeBuf};
 use crate::inline_str::InlineStr;
 use crate::request::RequestView;
 
@@ -46,7 +45,7 @@ impl Candidates {
         first
             .chain(self.rest.iter().map(|r| &r[..]))
             .find_map(|raw| {
-                let mut buf = Decoded::new();
+                let mut buf = DecodeBuf::default();
                 f(read_value(raw, &mut buf).as_str())
             })
     }

@@ -1,12 +1,12 @@
 use std::time::Duration;
 
+use crate::signing::macs_equal;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
 use super::{Claims, Opened, StatelessKeys, TokenFormat};
@@ -156,7 +156,7 @@ impl TokenFormat for JwtFormat {
         }
         let key_index = self.keys.iter().position(|(kid, key)| {
             header.kid.as_deref().is_none_or(|wanted| wanted == kid)
-                && bool::from(Self::sign(key, signing_input).ct_eq(&signature[..32]))
+                && macs_equal(&Self::sign(key, signing_input), &signature[..32])
         })?;
         let mut body: Map<String, Value> =
             serde_json::from_slice(&URL_SAFE_NO_PAD.decode(claims_b64).ok()?).ok()?;

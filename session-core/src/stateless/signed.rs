@@ -1,10 +1,10 @@
+use crate::signing::macs_equal;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::Sha256;
-use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
 use super::{Claims, Opened, StatelessKeys, TokenFormat};
@@ -117,11 +117,10 @@ impl TokenFormat for SignedFormat {
         if URL_SAFE_NO_PAD.decode_slice(mac_b64, &mut provided).ok()? != 32 {
             return None;
         }
-        let key_index = self.keys.iter().position(|key| {
-            Self::mac(key, cookie_name, body)
-                .ct_eq(&provided[..32])
-                .into()
-        })?;
+        let key_index = self
+            .keys
+            .iter()
+            .position(|key| macs_equal(&Self::mac(key, cookie_name, body), &provided[..32]))?;
         let json = URL_SAFE_NO_PAD.decode(json_b64).ok()?;
         let payload: Payload = serde_json::from_slice(&json).ok()?;
         Some(Opened {

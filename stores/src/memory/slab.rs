@@ -4,9 +4,10 @@
 //! for microseconds. Interleaved in one heap, the long-lived blocks split the free chunks the
 //! short-lived ones would reuse, and glibc's allocator falls back to its slow path: on Rocket,
 //! whose requests allocate a lot, `_int_malloc` went from 3.3% to 9.7% of the server's time on
-//! the `new` scenario, all of it on the framework's own allocations (`perf`, stop 22). Taking
-//! the blocks from pages of 32 makes one long-lived allocation per 32 sessions, and a freed
-//! block is reused by the next session of its size without touching the allocator.
+//! the `new` scenario, all of it on the framework's own allocations (`perf`; see
+//! BENCHMARKS.md). Taking the blocks from pages of 32 makes one long-lived allocation per 32
+//! sessions, and a freed block is reused by the next session of its size without touching
+//! the allocator.
 //!
 //! Freed blocks are kept for reuse, not returned: a shard's pages stay as large as its
 //! busiest hour made them, as with most slab allocators.

@@ -83,13 +83,9 @@ impl Slab {
         match *block {
             Block::Own(ref bytes) => bytes,
             Block::Paged { index, len } => {
-                let (class, len) = (class_of(len as usize), len as usize);
-                let (page, at) = place(class, index);
-                self.classes
-                    .get(class)
-                    .and_then(|c| c.pages.get(page))
-                    .and_then(|p| p.get(at..at + len))
-                    .unwrap_or_default()
+                let (class, page, range) = locate(index, len);
+                let page = self.classes.get(class).and_then(|c| c.pages.get(page));
+                page.and_then(|p| p.get(range)).unwrap_or_default()
             }
         }
     }
@@ -99,13 +95,12 @@ impl Slab {
         match *block {
             Block::Own(ref mut bytes) => bytes,
             Block::Paged { index, len } => {
-                let (class, len) = (class_of(len as usize), len as usize);
-                let (page, at) = place(class, index);
-                self.classes
+                let (class, page, range) = locate(index, len);
+                let page = self
+                    .classes
                     .get_mut(class)
-                    .and_then(|c| c.pages.get_mut(page))
-                    .and_then(|p| p.get_mut(at..at + len))
-                    .unwrap_or_default()
+                    .and_then(|c| c.pages.get_mut(page));
+                page.and_then(|p| p.get_mut(range)).unwrap_or_default()
             }
         }
     }
@@ -143,6 +138,13 @@ impl Slab {
             c.free = index;
         }
     }
+}
+
+/// A paged block's class, page, and bytes within the page.
+fn locate(index: u32, len: u32) -> (usize, usize, std::ops::Range<usize>) {
+    let class = class_of(len as usize);
+    let (page, at) = place(class, index);
+    (class, page, at..at + len as usize)
 }
 
 /// The page of block `index` of `class`, and where in the page it starts.

@@ -232,7 +232,7 @@ pub fn render_paired(rows: &[PairedRow], pairs: Pairs) -> String {
             let spread = spread(each.iter().copied());
             let _ = writeln!(
                 out,
-                "- adapters within 10% on memory {}: spread {:.0}%: {}",
+                "- adapters within 10% on memory {}: spread {:.1}%: {}",
                 s.name(),
                 spread * 100.0,
                 verdict(spread <= SPREAD_GOAL)

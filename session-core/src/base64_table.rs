@@ -4,9 +4,8 @@
 //! crate's general decoder spent about three times the instructions of this one on them
 //! (callgrind). Only decoding is done here: the input is what the client sent, so the table
 //! look-ups it makes reveal nothing secret. Encoding stays with the crate, but for the
-//! cookie's MAC, which `signing` encodes and escapes in one pass from [`STANDARD_CHARS`], and
-//! generated ids ([`encode_unpadded`]): both are public once sent, so a table look-up on
-//! their bits reveals nothing either.
+//! cookie's MAC and generated ids ([`encode_unpadded`]): both are public once sent, so a
+//! table look-up on their bits reveals nothing either.
 
 const INVALID: u8 = 0xFF;
 

@@ -108,7 +108,8 @@ impl SessionId {
     }
 }
 
-/// The raw bytes of an id written as a generated one is (canonical, unpadded base64url).
+/// The raw bytes of an id written the way generated ones are (canonical, unpadded
+/// base64url of [`ID_BYTES`] bytes).
 fn decode_raw(text: &str) -> Option<[u8; ID_BYTES]> {
     let mut raw = [0u8; ID_BYTES];
     URL_SAFE

@@ -1,6 +1,5 @@
 use std::time::Duration;
 
-use crate::signing::macs_equal;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
@@ -12,6 +11,7 @@ use time::OffsetDateTime;
 use super::{Claims, Opened, StatelessKeys, TokenFormat};
 use crate::id::SessionId;
 use crate::record::{CodecError, SessionState};
+use crate::signing::macs_equal;
 
 /// Claims this format writes itself; session data may not use these names.
 const RESERVED: [&str; 6] = ["jti", "iat", "nbf", "exp", "ctm", "mxa"];

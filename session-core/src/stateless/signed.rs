@@ -1,4 +1,3 @@
-use crate::signing::macs_equal;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
@@ -10,6 +9,7 @@ use time::OffsetDateTime;
 use super::{Claims, Opened, StatelessKeys, TokenFormat};
 use crate::id::SessionId;
 use crate::record::{from_unix_millis, unix_millis, CodecError, SessionState};
+use crate::signing::macs_equal;
 
 const PREFIX: &str = "v1.";
 

@@ -12,7 +12,7 @@ use session_core::{unix_millis, ImmediateStore, Record, SessionId, Store, StoreE
 use time::OffsetDateTime;
 
 use crate::lock::lock;
-use shard::{Contents, IdHasherBuilder, Key, Refused, Shard, SlotRef, Unindexed};
+use shard::{Contents, IdHasherBuilder, Key, Shard, SlotRef, Unindexed};
 
 /// Sessions kept in this process's memory: the embedded default.
 ///
@@ -269,17 +269,12 @@ impl ImmediateStore for MemoryStore {
         expected_version: u64,
     ) -> Result<(), StoreError> {
         let key = Key::of(id);
-        let saved = self.shard(&key).save(
+        let user_changed = self.shard(&key).save(
             &key,
             expected_version,
             unix_millis(record.expires_at),
             &contents_of(record),
-        );
-        let user_changed = saved.map_err(|refused| match refused {
-            Refused::NotFound => StoreError::not_found(),
-            Refused::Conflict => StoreError::conflict(),
-            Refused::TooLong => shard::TooLong.into(),
-        })?;
+        )?;
         if user_changed {
             self.index_user(id.as_str(), record.user.as_deref());
         }

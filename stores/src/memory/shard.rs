@@ -3,8 +3,8 @@
 //! Memory per session is what this layout is about (the benchmark issue asks for at most
 //! 150 bytes beyond the data). Generated ids, 32 base64url characters, are kept as their 24
 //! raw bytes inline in the map's slot, next to one block of the shard's slab (see
-//! [`super::slab`]) holding version, user and payload; there is no second index: a sweep scans the slots, which costs less than keeping
-//! an ordered index up to date on every save.
+//! [`super::slab`]) holding version, user and payload; there is no second index: a sweep
+//! scans the slots, which costs less than keeping an ordered index up to date on every save.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher, RandomState};
@@ -176,13 +176,6 @@ impl<'a> SlotRef<'a> {
     }
 }
 
-/// Why a save was refused.
-pub(super) enum Refused {
-    NotFound,
-    Conflict,
-    TooLong,
-}
-
 /// The sessions of one shard.
 pub(super) struct Shard {
     packed: HashMap<PackedId, Slot, IdHasherBuilder>,
@@ -192,6 +185,19 @@ pub(super) struct Shard {
 
 /// What a sweep or an eviction removed that the user index must forget.
 pub(super) type Unindexed = Vec<(Box<str>, String)>;
+
+/// The slot of `key` in whichever map holds its kind of id; a function of the maps alone, so
+/// that a caller can hold it beside the shard's slab.
+fn find_mut<'m>(
+    packed: &'m mut HashMap<PackedId, Slot, IdHasherBuilder>,
+    text: &'m mut HashMap<Box<str>, Slot>,
+    key: &Key<'_>,
+) -> Option<&'m mut Slot> {
+    match key {
+        Key::Packed(k) => packed.get_mut(k),
+        Key::Text(t) => text.get_mut(*t),
+    }
+}
 
 impl Shard {
     pub(super) fn new(hasher: IdHasherBuilder) -> Self {
@@ -214,10 +220,7 @@ impl Shard {
     }
 
     fn slot_mut(&mut self, key: &Key<'_>) -> Option<&mut Slot> {
-        match key {
-            Key::Packed(k) => self.packed.get_mut(k),
-            Key::Text(t) => self.text.get_mut(*t),
-        }
+        find_mut(&mut self.packed, &mut self.text, key)
     }
 
     pub(super) fn get(&self, key: &Key<'_>) -> Option<SlotRef<'_>> {
@@ -277,21 +280,18 @@ impl Shard {
         expected_version: u64,
         expires_ms: i64,
         contents: &Contents<'_>,
-    ) -> Result<bool, Refused> {
-        let user_tag = contents.user_tag().map_err(|_| Refused::TooLong)?;
+    ) -> Result<bool, StoreError> {
+        let user_tag = contents.user_tag()?;
+        let slot =
+            find_mut(&mut self.packed, &mut self.text, key).ok_or_else(StoreError::not_found)?;
         let slab = &mut self.slab;
-        let slot = match key {
-            Key::Packed(k) => self.packed.get_mut(k),
-            Key::Text(t) => self.text.get_mut(*t),
-        }
-        .ok_or(Refused::NotFound)?;
         let stored = SlotRef::of(slab, slot);
         if stored.version() != expected_version {
-            return Err(Refused::Conflict);
+            return Err(StoreError::conflict());
         }
         let user_changed = stored.user() != contents.user;
         if !Slab::resize_in_place(&mut slot.block, contents.len()) {
-            let block = slab.alloc(contents.len()).ok_or(Refused::TooLong)?;
+            let block = slab.alloc(contents.len()).ok_or(TooLong)?;
             slab.release(std::mem::replace(&mut slot.block, block));
         }
         contents.write_to(slab.bytes_mut(&mut slot.block));

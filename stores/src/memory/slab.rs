@@ -20,7 +20,7 @@ const PER_PAGE: usize = 32;
 
 /// The largest block kept in pages; larger ones get their own allocation, where the
 /// allocator's overhead is small beside the block.
-pub(super) const MAX_SLAB_BYTES: usize = 1024;
+const MAX_SLAB_BYTES: usize = 1024;
 
 /// Marks the end of a free list.
 const NONE: u32 = u32::MAX;
@@ -34,7 +34,6 @@ pub(super) enum Block {
 }
 
 /// The blocks of one size.
-#[derive(Default)]
 struct Class {
     pages: Vec<Box<[u8]>>,
     /// The first free block; each free block holds the next one's index in its first bytes.
@@ -67,8 +66,9 @@ impl Slab {
         let class = class_of(len);
         if self.classes.len() <= class {
             self.classes.resize_with(class + 1, || Class {
+                pages: Vec::new(),
                 free: NONE,
-                ..Class::default()
+                used: 0,
             });
         }
         let index = self.classes[class].take(block_bytes(class));

@@ -97,14 +97,12 @@ impl PairedRow {
     }
 }
 
-/// Runs every non-bare variant (of `BENCH_ONLY`, or all) paired with its framework's bare
-/// server. Progress goes to stderr.
+/// Runs every variant (of `BENCH_ONLY`, or all) paired with its framework's bare server.
+/// A bare variant is the control: it is paired with a second bare server of its framework,
+/// so its row is the ratio this measurement gives for two identical servers, which says how
+/// far apart two readings can fall by the host's noise alone. Progress goes to stderr.
 pub fn run_paired(settings: &Settings, pairs: Pairs) -> Result<Vec<PairedRow>, BenchError> {
-    let variants: Vec<Variant> = settings
-        .variants()?
-        .into_iter()
-        .filter(|v| v.layer != Layer::Bare)
-        .collect();
+    let variants = settings.variants()?;
     let _group = settings.nice.map(AutogroupNice::set);
     let redis = if variants.iter().any(|v| v.layer.uses_redis()) {
         Some(Redis::start(settings)?)
@@ -203,11 +201,31 @@ pub fn render_paired(rows: &[PairedRow], pairs: Pairs) -> String {
             r.errors
         );
     }
-    out.push_str("\nTargets on the paired ratios:\n\n");
     let find = |f: Framework, layer: Layer, s: Scenario| {
         rows.iter()
             .find(|r| r.variant.framework == f && r.variant.layer == layer && r.scenario == s)
     };
+    let controls: Vec<&PairedRow> = Framework::ALL
+        .iter()
+        .filter_map(|&f| find(f, Layer::Bare, Scenario::Bare))
+        .collect();
+    if !controls.is_empty() {
+        out.push_str(
+            "\nControls (a bare server paired with a second bare server, measured the same way):\n\n",
+        );
+        for r in controls {
+            let (low, high) = r.middle_half();
+            let _ = writeln!(
+                out,
+                "- {}: ratio {:.3} (middle half {low:.2}-{high:.2}), p99 {:.2}x",
+                r.variant.framework.name(),
+                r.ratio(),
+                median(r.p99_ratios.clone())
+            );
+        }
+    }
+    // Judged lines go here first, so that a run of controls alone prints no empty heading.
+    let mut targets = String::new();
     for s in Scenario::WITH_SESSION {
         let goal = memory_goal(s).unwrap_or(f64::NAN);
         let mut each = Vec::new();
@@ -224,14 +242,14 @@ pub fn render_paired(rows: &[PairedRow], pairs: Pairs) -> String {
                     let p = median(r.p99_ratios.clone());
                     let _ = write!(line, "; p99 {p:.2}x bare (<= 2x): {}", verdict(p <= 2.0));
                 }
-                let _ = writeln!(out, "- {line}");
+                let _ = writeln!(targets, "- {line}");
                 each.push(r.ratio());
             }
         }
         if each.len() > 1 {
             let spread = spread(each.iter().copied());
             let _ = writeln!(
-                out,
+                targets,
                 "- adapters within 10% on memory {}: spread {:.1}%: {}",
                 s.name(),
                 spread * 100.0,
@@ -245,7 +263,7 @@ pub fn render_paired(rows: &[PairedRow], pairs: Pairs) -> String {
             {
                 let goal = 1.5 * figure;
                 let _ = writeln!(
-                    out,
+                    targets,
                     "- {} Redis {} >= 1.5x the issue's peer figure ({figure:.2}), so >= {goal:.3}: {:.3}: {}",
                     f.name(),
                     s.name(),
@@ -254,6 +272,10 @@ pub fn render_paired(rows: &[PairedRow], pairs: Pairs) -> String {
                 );
             }
         }
+    }
+    if !targets.is_empty() {
+        out.push_str("\nTargets on the paired ratios:\n\n");
+        out.push_str(&targets);
     }
     out
 }

@@ -279,3 +279,55 @@ pub fn render_paired(rows: &[PairedRow], pairs: Pairs) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(name: &str, scenario: Scenario, ratios: &[f64]) -> PairedRow {
+        PairedRow {
+            variant: Variant::named(name).expect("a known variant"),
+            scenario,
+            ratios: ratios.to_vec(),
+            cpu_ratios: Vec::new(),
+            p99_ratios: vec![1.0; ratios.len()],
+            errors: 0,
+        }
+    }
+
+    const PAIRS: Pairs = Pairs { count: 3, slice: 2 };
+
+    #[test]
+    fn controls_alone_print_their_noise_and_no_targets() {
+        let rows = [
+            row("bare-axum", Scenario::Bare, &[0.98, 1.02, 1.04]),
+            row("bare-warp", Scenario::Bare, &[0.94, 0.95, 0.99]),
+        ];
+        let out = render_paired(&rows, PAIRS);
+        assert!(
+            out.contains("| bare-axum | bare | 1.02 | 1.02-1.04 |"),
+            "{out}"
+        );
+        assert!(out.contains("- axum: ratio 1.020 (middle half 1.02-1.04), p99 1.00x"));
+        assert!(out.contains("- warp: ratio 0.950 (middle half 0.95-0.99), p99 1.00x"));
+        assert!(!out.contains("Targets"), "{out}");
+    }
+
+    #[test]
+    fn targets_are_judged_beside_the_controls() {
+        let rows = [
+            row("bare-rocket", Scenario::Bare, &[1.0, 1.0, 1.0]),
+            row("ours-rocket-memory", Scenario::Read, &[0.88, 0.91, 0.93]),
+        ];
+        let out = render_paired(&rows, PAIRS);
+        let controls = out.find("Controls").expect("a controls section");
+        let targets = out
+            .find("Targets on the paired ratios")
+            .expect("a targets section");
+        assert!(controls < targets, "{out}");
+        assert!(
+            out.contains("- rocket memory read >= 0.9: 0.910: met"),
+            "{out}"
+        );
+    }
+}

@@ -84,6 +84,11 @@ impl PairedRow {
         median(self.ratios.clone())
     }
 
+    /// The median of the pairs' p99 over the bare server's p99.
+    fn p99_ratio(&self) -> f64 {
+        median(self.p99_ratios.clone())
+    }
+
     /// The middle half of the ratios (first to third quartile).
     fn middle_half(&self) -> (f64, f64) {
         let mut r = self.ratios.clone();
@@ -197,7 +202,7 @@ pub fn render_paired(rows: &[PairedRow], pairs: Pairs) -> String {
             r.scenario.name(),
             r.ratio(),
             median(r.cpu_ratios.clone()),
-            median(r.p99_ratios.clone()),
+            r.p99_ratio(),
             r.errors
         );
     }
@@ -220,7 +225,7 @@ pub fn render_paired(rows: &[PairedRow], pairs: Pairs) -> String {
                 "- {}: ratio {:.3} (middle half {low:.2}-{high:.2}), p99 {:.2}x",
                 r.variant.framework.name(),
                 r.ratio(),
-                median(r.p99_ratios.clone())
+                r.p99_ratio()
             );
         }
     }
@@ -239,7 +244,7 @@ pub fn render_paired(rows: &[PairedRow], pairs: Pairs) -> String {
                     verdict(r.ratio() >= goal)
                 );
                 if s == Scenario::New {
-                    let p = median(r.p99_ratios.clone());
+                    let p = r.p99_ratio();
                     let _ = write!(line, "; p99 {p:.2}x bare (<= 2x): {}", verdict(p <= 2.0));
                 }
                 let _ = writeln!(targets, "- {line}");

@@ -23,7 +23,8 @@
 //!
 //! Pages: `/` (login form), `POST /login`, `/me` (who, visits, expiry; buttons for
 //! `POST /remember` and `POST /logout`), `/sessions` (the user's live sessions, with
-//! `POST /sessions/revoke-others` "log out everywhere else" and `POST /sessions/revoke-all`
+//! `POST /sessions/revoke` "log out that session" (one of the user's own, by its shortened
+//! id), `POST /sessions/revoke-others` "log out everywhere else" and `POST /sessions/revoke-all`
 //! "log out everywhere", through the stores' user index). State-changing requests are POST forms; the `SameSite=Lax` cookie is
 //! not sent with cross-site POSTs, which is this demo's CSRF defence.
 #![forbid(unsafe_code)]
@@ -57,6 +58,7 @@ pub fn app(layer: SessionLayer) -> Router {
         .route("/logout", post(routes::logout))
         .route("/remember", post(routes::remember))
         .route("/sessions", get(routes::sessions))
+        .route("/sessions/revoke", post(routes::revoke_one))
         .route("/sessions/revoke-others", post(routes::revoke_others))
         .route("/sessions/revoke-all", post(routes::revoke_all))
         .layer(layer)

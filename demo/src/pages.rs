@@ -146,12 +146,13 @@ pub struct SessionRow {
 /// assert!(html.contains("&lt;ann&gt;"));
 /// assert!(html.contains("<td class=\"id\">AbCd1234 (this browser)</td>"));
 /// assert!(html.contains("action=\"/sessions/revoke-others\""));
+/// assert!(html.contains("name=\"id\" value=\"AbCd1234\""));
 /// ```
 pub fn sessions(user: &str, rows: &[SessionRow]) -> String {
     let mut body = format!(
         "<p>Sessions of <strong id=\"user\">{}</strong>: <span id=\"count\">{}</span></p>\
          <table id=\"sessions\"><tr><th>Session</th><th>Created</th><th>Last seen</th>\
-         <th>Expires</th></tr>",
+         <th>Expires</th><th></th></tr>",
         escape(user),
         rows.len()
     );
@@ -159,11 +160,15 @@ pub fn sessions(user: &str, rows: &[SessionRow]) -> String {
         let current = if row.current { " (this browser)" } else { "" };
         let _ = write!(
             body,
-            "<tr><td class=\"id\">{}{current}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td class=\"id\">{}{current}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td><form method=\"post\" action=\"/sessions/revoke\">\
+             <input type=\"hidden\" name=\"id\" value=\"{}\">\
+             <button class=\"revoke\">Log out</button></form></td></tr>",
             escape(&row.short_id),
             escape(&row.created),
             escape(&row.last_seen),
             escape(&row.expires),
+            escape(&row.short_id),
         );
     }
     body.push_str(

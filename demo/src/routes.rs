@@ -106,6 +106,33 @@ pub(crate) async fn sessions(
     Ok(Html(pages::sessions(&user, &rows)))
 }
 
+#[derive(Deserialize)]
+pub(crate) struct RevokeForm {
+    /// The shortened id shown on the sessions page.
+    id: String,
+}
+
+/// "Log out that session": one row of the user's own list. The id comes from the request, so
+/// the session is ended only if it is this user's ([`SessionManager::revoke_owned`]).
+pub(crate) async fn revoke_one(
+    session: Session,
+    Extension(manager): Extension<SessionManager>,
+    Form(form): Form<RevokeForm>,
+) -> Result<Redirect, SessionError> {
+    let Some(user) = session.user().await? else {
+        return Ok(Redirect::to("/"));
+    };
+    let now = crate::setup::system_now();
+    let listed = manager.user_sessions(&user, now).await?;
+    let mut matching = listed
+        .iter()
+        .filter(|s| !form.id.is_empty() && s.id.as_str().starts_with(&form.id));
+    if let (Some(one), None) = (matching.next(), matching.next()) {
+        manager.revoke_owned(&user, &one.id, now).await?;
+    }
+    Ok(Redirect::to("/sessions"))
+}
+
 /// "Log out everywhere else": every session of the user but this one.
 pub(crate) async fn revoke_others(
     session: Session,

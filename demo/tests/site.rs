@@ -323,3 +323,57 @@ async fn sessions_page_lists_and_revokes() {
     let me = page(&stranger, &format!("{base}/me")).await;
     assert_eq!(by_id(&me, "user"), Some("yan"));
 }
+
+/// The shortened ids a sessions page offers to log out, in its order.
+fn revoke_ids(list: &str) -> Vec<String> {
+    list.split("name=\"id\" value=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn one_session_is_revoked_only_by_its_owner() {
+    let base = serve().await;
+    let laptop = logged_in_client(&base, "kim").await;
+    let phone = logged_in_client(&base, "kim").await;
+    let stranger = logged_in_client(&base, "lou").await;
+
+    let list = page(&laptop, &format!("{base}/sessions")).await;
+    let ids = revoke_ids(&list);
+    assert_eq!(ids.len(), 2, "{list}");
+    let phone_list = page(&phone, &format!("{base}/sessions")).await;
+    let phone_id = ids
+        .iter()
+        .find(|id| phone_list.contains(&format!("{id} (this browser)")))
+        .unwrap()
+        .clone();
+
+    // Another user naming kim's session ends nothing.
+    let res = stranger
+        .post(format!("{base}/sessions/revoke"))
+        .header(CONTENT_TYPE, FORM)
+        .body(format!("id={phone_id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.url().path(), "/sessions");
+    let me = page(&phone, &format!("{base}/me")).await;
+    assert_eq!(by_id(&me, "user"), Some("kim"));
+    let me = page(&stranger, &format!("{base}/me")).await;
+    assert_eq!(by_id(&me, "user"), Some("lou"));
+
+    // Kim's laptop ends the phone's session, and only that one.
+    let res = laptop
+        .post(format!("{base}/sessions/revoke"))
+        .header(CONTENT_TYPE, FORM)
+        .body(format!("id={phone_id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_id(&res.text().await.unwrap(), "count"), Some("1"));
+    let me = page(&phone, &format!("{base}/me")).await;
+    assert!(by_id(&me, "logged-out").is_some());
+    let me = page(&laptop, &format!("{base}/me")).await;
+    assert_eq!(by_id(&me, "user"), Some("kim"));
+}

@@ -77,6 +77,8 @@ async fn with_session(
     let conflict_status = manager.config().conflict_status();
     // 1. Map the request head. No IO happens here: the store is only called if the handler
     //    uses the session.
+    //    `tls` says whether this connection is TLS: true behind an in-process TLS acceptor
+    //    (tokio-rustls, say), which `Secure::Auto` then trusts; this server speaks plain HTTP.
     let view = HttpRequest {
         headers: req.headers(),
         peer: Some(peer.ip()),

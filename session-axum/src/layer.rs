@@ -43,6 +43,7 @@ fn system_now() -> time::OffsetDateTime {
 pub struct SessionLayer {
     manager: SessionManager,
     clock: Arc<dyn Clock>,
+    tls: bool,
 }
 
 impl SessionLayer {
@@ -58,7 +59,26 @@ impl SessionLayer {
         Self {
             manager,
             clock: Arc::new(system_now),
+            tls: false,
         }
+    }
+
+    /// Says that this server's connections are TLS (terminated in process, by
+    /// `axum-server`'s rustls acceptor say), so that [`session_core::Secure::Auto`] marks
+    /// the cookie `Secure` without a proxy's `X-Forwarded-Proto`. Default: plain HTTP, where
+    /// `Secure::Auto` relies on a trusted proxy.
+    ///
+    /// ```
+    /// # use session_core::{Config, SessionManager};
+    /// # let config = Config::builder().secret("a secret of at least thirty-two bytes!!").build().unwrap();
+    /// # let manager = SessionManager::new(config, session_stores::MemoryStore::new());
+    /// let layer = session_axum::SessionLayer::new(manager).serving_tls(true);
+    /// # let _ = layer;
+    /// ```
+    #[must_use]
+    pub fn serving_tls(mut self, tls: bool) -> Self {
+        self.tls = tls;
+        self
     }
 
     /// Reads the time from `clock` instead of the system clock (a fake clock in tests).
@@ -152,7 +172,7 @@ where
         let view = HttpRequest {
             headers: req.headers(),
             peer,
-            tls: false,
+            tls: self.layer.tls,
         };
         // `begin` does no IO: a handler that never touches the session costs no store call.
         let session = manager.begin(&view, self.layer.clock.now());

@@ -206,3 +206,21 @@ async fn clock_is_the_layers() {
     clock.advance(std::time::Duration::from_secs(25 * 60 * 60));
     assert_eq!(text(&client, &format!("{base}/count")).await.1, "1");
 }
+
+/// A server that terminates TLS itself says so, and `Secure::Auto` then marks the cookie
+/// `Secure` with no proxy header; by default the connection counts as plain HTTP.
+#[tokio::test]
+async fn serving_tls_makes_secure_auto_cookies_secure() {
+    for (tls, secure) in [(false, false), (true, true)] {
+        let config = Config::builder()
+            .secret(SECRET)
+            .secure(Secure::Auto)
+            .build()
+            .unwrap();
+        let layer = SessionLayer::new(SessionManager::new(config, MemoryStore::new()));
+        let base = serve(routes().layer(layer.serving_tls(tls))).await;
+        let res = client().get(format!("{base}/count")).send().await.unwrap();
+        let cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+        assert_eq!(cookie.contains("; Secure"), secure, "{cookie}");
+    }
+}

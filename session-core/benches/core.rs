@@ -43,7 +43,7 @@ fn signing(c: &mut Criterion) {
     g.finish();
 }
 
-/// A new id per new session: OS randomness read ahead, and the fork check.
+/// A new id per new session: one read of the OS CSPRNG.
 fn ids(c: &mut Criterion) {
     c.bench_function("id/generate", |b| {
         b.iter(|| black_box(SessionId::generate()))

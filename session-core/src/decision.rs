@@ -100,15 +100,17 @@ impl Plan {
 pub fn decide(config: &Config, f: &Facts) -> Plan {
     use CookieOp as C;
     use StoreOp as S;
-    if f.server_error {
-        return Plan::NOTHING;
-    }
+    // A logout takes effect whatever the response: a handler that destroys the session and
+    // then fails must not leave the old session usable.
     if f.destroyed {
         return match (f.loaded, f.had_cookie) {
             (Loaded::Present, _) | (Loaded::NotLoaded, true) => Plan::new(S::Delete, C::Clear),
             (Loaded::Absent, true) => Plan::new(S::None, C::Clear),
             _ => Plan::NOTHING,
         };
+    }
+    if f.server_error {
+        return Plan::NOTHING;
     }
     match f.loaded {
         // Untouched: no store call and no cookie, not even a re-sign (that waits for a

@@ -31,14 +31,13 @@ fn plan(store: StoreOp, cookie: CookieOp) -> Plan {
 }
 
 #[test]
-fn row_01_server_error_does_nothing() {
+fn row_04_server_error_does_nothing_but_a_destroy() {
     let c = config(|b| b.save_uninitialized(true).rolling(true));
     for loaded in [Loaded::NotLoaded, Loaded::Absent, Loaded::Present] {
         let f = Facts {
             server_error: true,
             modified: true,
             empty: false,
-            destroyed: true,
             ..facts(loaded)
         };
         assert_eq!(decide(&c, &f), plan(StoreOp::None, CookieOp::None));
@@ -46,7 +45,25 @@ fn row_01_server_error_does_nothing() {
 }
 
 #[test]
-fn row_02_destroy_loaded_or_unloaded_with_cookie_deletes_and_clears() {
+fn row_01_destroy_takes_effect_on_a_server_error() {
+    let c = config(|b| b);
+    let f = Facts {
+        destroyed: true,
+        server_error: true,
+        ..facts(Loaded::Present)
+    };
+    assert_eq!(decide(&c, &f), plan(StoreOp::Delete, CookieOp::Clear));
+    let f = Facts {
+        destroyed: true,
+        server_error: true,
+        had_cookie: true,
+        ..facts(Loaded::NotLoaded)
+    };
+    assert_eq!(decide(&c, &f), plan(StoreOp::Delete, CookieOp::Clear));
+}
+
+#[test]
+fn row_01_destroy_loaded_or_unloaded_with_cookie_deletes_and_clears() {
     let c = config(|b| b);
     let f = Facts {
         destroyed: true,
@@ -62,7 +79,7 @@ fn row_02_destroy_loaded_or_unloaded_with_cookie_deletes_and_clears() {
 }
 
 #[test]
-fn row_03_destroy_with_cookie_but_no_record_clears() {
+fn row_02_destroy_with_cookie_but_no_record_clears() {
     let c = config(|b| b);
     let f = Facts {
         destroyed: true,
@@ -73,7 +90,7 @@ fn row_03_destroy_with_cookie_but_no_record_clears() {
 }
 
 #[test]
-fn row_04_destroy_without_cookie_does_nothing() {
+fn row_03_destroy_without_cookie_does_nothing() {
     let c = config(|b| b);
     for loaded in [Loaded::NotLoaded, Loaded::Absent] {
         let f = Facts {

@@ -4,6 +4,7 @@ use std::fmt;
 
 use crate::id::RandomnessUnavailable;
 use crate::record::CodecError;
+use crate::stateless::RefusedKey;
 use crate::store::StoreError;
 
 /// Why a session operation failed. [`SessionError::status`] says which HTTP status an adapter
@@ -26,17 +27,31 @@ pub enum SessionError {
         /// The limit in bytes.
         limit: usize,
     },
+    /// [`crate::Session::insert`] was given a key the stateless token format cannot carry
+    /// (a JWT's `exp`, or a `sub` that is not a string): a mistake in the handler's code,
+    /// returned by that `insert` call before anything is written, never by
+    /// [`crate::SessionManager::finish`]. The message names the key.
+    RefusedKey(RefusedKey),
 }
 
 impl SessionError {
     /// The HTTP status for this error: 503 when the store is down or slow, the configured
     /// conflict status (409 by default) for a conflict, 500 otherwise.
     ///
+    /// [`SessionError::RefusedKey`] is 500 too: the key is chosen by the handler's code, not
+    /// by the client, so no 4xx fits. It comes from the `insert` call that caused it, so the
+    /// handler sees it (with the key in its message) and it is never what makes `finish`
+    /// fail after the handler has answered.
+    ///
     /// ```
+    /// use session_core::stateless::RefusedKey;
     /// use session_core::{SessionError, StoreError, StoreErrorKind};
     /// let down = SessionError::Store(StoreError::from_kind(StoreErrorKind::Unavailable));
     /// assert_eq!(down.status(409), 503);
     /// assert_eq!(SessionError::Conflict.status(409), 409);
+    /// let refused = SessionError::RefusedKey(RefusedKey::Reserved { key: "exp".into() });
+    /// assert_eq!(refused.status(409), 500);
+    /// assert!(refused.to_string().contains("\"exp\""));
     /// ```
     pub fn status(&self, conflict_status: u16) -> u16 {
         match self {
@@ -60,6 +75,7 @@ impl fmt::Display for SessionError {
                 f,
                 "the session encodes to {size} bytes, over the {limit}-byte limit; nothing was saved"
             ),
+            Self::RefusedKey(e) => e.fmt(f),
         }
     }
 }
@@ -70,6 +86,7 @@ impl std::error::Error for SessionError {
             Self::Store(e) => Some(e),
             Self::Codec(e) => Some(e),
             Self::Random(e) => Some(e),
+            Self::RefusedKey(e) => Some(e),
             Self::Conflict | Self::TooLarge { .. } => None,
         }
     }
@@ -90,5 +107,11 @@ impl From<CodecError> for SessionError {
 impl From<RandomnessUnavailable> for SessionError {
     fn from(e: RandomnessUnavailable) -> Self {
         Self::Random(e)
+    }
+}
+
+impl From<RefusedKey> for SessionError {
+    fn from(e: RefusedKey) -> Self {
+        Self::RefusedKey(e)
     }
 }

@@ -9,10 +9,10 @@
 ///
 /// | # | situation | store | cookie |
 /// |---|---|---|---|
-/// | 1 | response is 5xx | nothing | none |
-/// | 2 | `destroy`, record loaded, or a valid cookie and never loaded (a read after `destroy`, or one still loading when it came, loads nothing) | delete | clear |
-/// | 3 | `destroy`, valid cookie but no live record | nothing | clear |
-/// | 4 | `destroy`, no valid cookie | nothing | none |
+/// | 1 | `destroy`, record loaded, or a valid cookie and never loaded (a read after `destroy`, or one still loading when it came, loads nothing), whatever the status | delete | clear |
+/// | 2 | `destroy`, valid cookie but no live record | nothing | clear |
+/// | 3 | `destroy`, no valid cookie | nothing | none |
+/// | 4 | response is 5xx | nothing | none |
 /// | 5 | handler never touched the session | nothing (zero store calls) | none |
 /// | 6 | no live record, `regenerate` called | create | set |
 /// | 7 | no live record, data written (and not empty) | create | set |

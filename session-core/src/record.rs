@@ -72,7 +72,18 @@ impl fmt::Debug for Record {
 }
 
 /// The session as the core sees it: the user's data and the metadata the decisions need.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// `Debug` shows the number of keys, never the data (it may hold anything a user entered),
+/// so [`crate::Claims`] and [`crate::Opened`] print no session data either.
+///
+/// ```
+/// # use session_core::SessionState;
+/// let mut data = serde_json::Map::new();
+/// data.insert("card".into(), "4111 1111 1111 1111".into());
+/// let state = SessionState { data, created_at: time::OffsetDateTime::UNIX_EPOCH, max_age: None };
+/// assert!(!format!("{state:?}").contains("4111"));
+/// ```
+#[derive(Clone, PartialEq)]
 pub struct SessionState {
     /// The user's data, key by key.
     pub data: Map<String, Value>,
@@ -81,6 +92,16 @@ pub struct SessionState {
     /// A per-session cookie lifetime ("remember me"), replacing the configured one; zero means
     /// a browser-session cookie whatever the configuration says.
     pub max_age: Option<Duration>,
+}
+
+impl std::fmt::Debug for SessionState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionState")
+            .field("data", &format_args!("{} keys <redacted>", self.data.len()))
+            .field("created_at", &self.created_at)
+            .field("max_age", &self.max_age)
+            .finish()
+    }
 }
 
 /// A record's payload could not be encoded or decoded.

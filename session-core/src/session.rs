@@ -13,7 +13,7 @@ use crate::error::SessionError;
 use crate::id::SessionId;
 use crate::manager::SessionManager;
 use crate::record::CodecError;
-use crate::session_data::SessionData;
+use crate::session_data::{serde_private_key, SessionData, SERDE_PRIVATE_KEY};
 use crate::transport::Candidates;
 
 /// One request's session. Cheap to clone (an `Arc`), `Send + Sync`, and usable across
@@ -87,6 +87,9 @@ pub(crate) struct State {
     pub(crate) phase: Phase,
     /// `Some` once the candidates were verified: the id and which key matched.
     pub(crate) verified: Option<Option<(SessionId, usize)>>,
+    /// For a stateless token that opened: until when a revocation of its id must last, taken
+    /// from the token itself (see [`SessionManager::revocation_end`]).
+    pub(crate) revoke_until: Option<OffsetDateTime>,
     /// The id of the loaded record (Present) or the new id after `regenerate`.
     pub(crate) id: Option<SessionId>,
     /// The data, with the payload it was loaded from.
@@ -115,6 +118,7 @@ impl State {
         Self {
             phase: Phase::NotLoaded,
             verified: None,
+            revoke_until: None,
             id: None,
             data: SessionData::default(),
             created_at: now,
@@ -161,6 +165,19 @@ impl State {
     }
 
     fn write(&mut self, key: &str, value: Option<Value>) -> Result<Option<Value>, CodecError> {
+        if let Some(value) = &value {
+            let private = if key.starts_with(SERDE_PRIVATE_KEY) {
+                Some(key)
+            } else {
+                serde_private_key(value)
+            };
+            if let Some(private) = private {
+                return Err(CodecError::new(format!(
+                    "the key {private:?} is read specially by serde_json and would not load \
+                     back as stored; rename it"
+                )));
+            }
+        }
         let data = self.data.map()?;
         let old = match value {
             Some(v) => data.insert(key.to_owned(), v),
@@ -209,9 +226,14 @@ impl Session {
         Ok(state.data.get(key)?)
     }
 
-    /// Stores `value` under `key`. Writing the value already there changes nothing.
+    /// Stores `value` under `key`. Writing the value already there changes nothing. A key the
+    /// stateless token format cannot carry ([`crate::TokenFormat::check_key`]) fails here, as
+    /// [`SessionError::RefusedKey`], and nothing is written.
     pub async fn insert<T: Serialize>(&self, key: &str, value: T) -> Result<(), SessionError> {
         let value = serde_json::to_value(value).map_err(CodecError::new)?;
+        if let Some(format) = self.shared.manager.token_format() {
+            format.check_key(key, &value)?;
+        }
         self.loaded().await?.write(key, Some(value))?;
         Ok(())
     }

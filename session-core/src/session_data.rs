@@ -215,6 +215,34 @@ impl<'de> Visitor<'de> for CheckFinding<'_> {
     }
 }
 
+/// The prefix of the object keys that serde_json's `Value` does not read as plain keys when
+/// some crate in the build turns on its `raw_value` or `arbitrary_precision` feature (axum
+/// turns on `raw_value`): `{"$serde_json::private::RawValue": "{\"role\":\"admin\"}"}`
+/// would come back as `{"role":"admin"}`. Session data may not hold such keys, so that what
+/// an application validated and stored is what it loads.
+pub(crate) const SERDE_PRIVATE_KEY: &str = "$serde_json::private::";
+
+/// The first key under `value` (at any depth) that starts with [`SERDE_PRIVATE_KEY`].
+pub(crate) fn serde_private_key(value: &Value) -> Option<&str> {
+    match value {
+        Value::Object(map) => map.iter().find_map(|(key, value)| {
+            if key.starts_with(SERDE_PRIVATE_KEY) {
+                Some(key.as_str())
+            } else {
+                serde_private_key(value)
+            }
+        }),
+        Value::Array(items) => items.iter().find_map(serde_private_key),
+        _ => None,
+    }
+}
+
+/// Whether a stored payload holds a key starting with [`SERDE_PRIVATE_KEY`] as written by
+/// serde_json or `JSON.stringify` (neither escapes `$`); such a record is not loaded.
+pub(crate) fn payload_has_serde_private_key(payload: &[u8]) -> bool {
+    memchr::memmem::find(payload, SERDE_PRIVATE_KEY.as_bytes()).is_some()
+}
+
 /// The first key of a nested object that serde_json's `Value` reads as the JSON text in its
 /// string value (its `raw_value` feature, which this crate needs and so turns on); nothing
 /// else may follow it in that object.

@@ -28,6 +28,10 @@ pub(crate) struct Candidates {
     /// Room for a signed id's 80 characters and a longer custom id.
     first: Option<InlineStr<96>>,
     rest: Vec<Box<str>>,
+    /// A credential came in the token header: only then may a response carry the token in a
+    /// header while cookies are on (a header is readable by page scripts, which an
+    /// `HttpOnly` cookie is not).
+    pub(crate) from_header: bool,
 }
 
 impl Candidates {
@@ -62,6 +66,7 @@ pub(crate) fn collect_candidates(
     if config.prefer_header {
         if let Some(token) = header() {
             out.push(token);
+            out.from_header = true;
         }
     }
     if config.cookie_transport {
@@ -87,6 +92,7 @@ pub(crate) fn collect_candidates(
     if !config.prefer_header {
         if let Some(token) = header() {
             out.push(token);
+            out.from_header = true;
         }
     }
 }

@@ -1,5 +1,5 @@
-//! A forked child inherits the parent's id read-ahead; it must not hand out the ids the
-//! parent is about to.
+//! A forked child must not hand out the ids the parent is about to: ids are read from the
+//! OS per id, so nothing the child inherits decides them.
 //!
 //! Keep this file to one test: the fork happens while libtest's main thread waits for this
 //! test's thread, and only because that thread is idle (and glibc's allocator resets its
@@ -14,7 +14,7 @@ use session_core::SessionId;
 
 #[test]
 fn a_forked_child_never_repeats_the_parents_next_id() {
-    // Fill the read-ahead, so that both processes hold the same unused bytes after the fork.
+    // Generated once before the fork, as a server that forks workers would have.
     SessionId::generate().expect("the OS has a CSPRNG");
     let (mut parent_end, mut child_end) = UnixStream::pair().expect("a socket pair");
     parent_end

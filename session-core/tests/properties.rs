@@ -106,7 +106,6 @@ fn table(f: &Facts, rolling: bool, resave: bool, save_uninitialized: bool, keep:
         C::None
     };
     let rows: [(bool, Plan); 15] = [
-        (f.server_error, p(S::None, C::None)),
         (
             f.destroyed && (f.loaded == Present || (f.loaded == NotLoaded && f.had_cookie)),
             p(S::Delete, C::Clear),
@@ -116,6 +115,7 @@ fn table(f: &Facts, rolling: bool, resave: bool, save_uninitialized: bool, keep:
             p(S::None, C::Clear),
         ),
         (f.destroyed, p(S::None, C::None)),
+        (f.server_error, p(S::None, C::None)),
         (f.loaded == NotLoaded, p(S::None, C::None)),
         (f.loaded == Absent && f.regenerated, p(S::Create, C::Set)),
         (

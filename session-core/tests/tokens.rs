@@ -5,11 +5,15 @@ mod common;
 
 use std::process::Command;
 
-use common::{LogStore, NOW, SECRET};
+use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+use base64::Engine as _;
+use common::{loaded_id, LogStore, NOW, SECRET};
 use futures_util::FutureExt;
+use session_core::stateless::RefusedKey;
 use session_core::{
-    Config, ConfigBuilder, EncryptedFormat, HttpRequest, JwtFormat, Session, SessionError,
-    SessionManager, SignedFormat, StatelessKeys, TokenFormat, TokenHeader,
+    encode_uri_component_into, Config, ConfigBuilder, EncryptedFormat, HttpRequest, JwtFormat,
+    Keyring, Session, SessionError, SessionManager, SignedFormat, StatelessKeys, TokenFormat,
+    TokenHeader,
 };
 use time::OffsetDateTime;
 
@@ -89,8 +93,14 @@ fn named_header_and_cookie_precedence() {
         let s = begin(&m, &[], NOW);
         run(s.insert("user", user)).unwrap();
         let out = run(m.finish(s, 200, NOW)).unwrap();
-        assert!(out.set_cookie().is_some());
-        out.token().unwrap().1.to_owned()
+        // A browser's session: its credential goes in the cookie only.
+        assert_eq!(out.token(), None);
+        let set = out.set_cookie().unwrap();
+        set.split(';')
+            .next()
+            .unwrap()
+            .trim_start_matches("id=")
+            .to_owned()
     };
     let (ann, bob) = (token_of("ann"), token_of("bob"));
     let both = [
@@ -194,9 +204,14 @@ fn stateless_revocation_list_refuses_destroyed_sessions() {
 }
 
 fn jwt_of(data: serde_json::Value) -> String {
+    jwt_from(JwtFormat::new(keys()), data)
+}
+
+/// The token `format` issues through the manager for a session holding `data`.
+fn jwt_from(format: impl TokenFormat, data: serde_json::Value) -> String {
     let m = SessionManager::stateless(
         config(|b| b.cookie_transport(false).token_header(TokenHeader::Bearer)),
-        JwtFormat::new(keys()),
+        format,
     );
     let s = begin(&m, &[], NOW);
     for (k, v) in data.as_object().unwrap() {
@@ -210,6 +225,20 @@ fn jwt_of(data: serde_json::Value) -> String {
         .to_owned()
 }
 
+/// HMAC-SHA256(`key`, `message`), computed here rather than by the code under test.
+fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key).unwrap();
+    mac.update(message);
+    mac.finalize().into_bytes().into()
+}
+
+/// The HS256 key the documentation tells an outside verifier to use:
+/// HMAC-SHA256(secret, "session-core/jwt/v1").
+fn documented_jwt_key() -> [u8; 32] {
+    hmac_sha256(SECRET.as_bytes(), b"session-core/jwt/v1")
+}
+
 #[test]
 fn jwt_interop_with_jsonwebtoken_crate() {
     use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -218,7 +247,7 @@ fn jwt_interop_with_jsonwebtoken_crate() {
     validation.validate_exp = false; // NOW is in 2030; the claims are checked below instead
     let theirs = decode::<serde_json::Value>(
         &ours,
-        &DecodingKey::from_secret(SECRET.as_bytes()),
+        &DecodingKey::from_secret(&documented_jwt_key()),
         &validation,
     )
     .expect("jsonwebtoken accepts our token");
@@ -230,7 +259,7 @@ fn jwt_interop_with_jsonwebtoken_crate() {
     let token = encode(
         &Header::new(Algorithm::HS256),
         &claims,
-        &EncodingKey::from_secret(SECRET.as_bytes()),
+        &EncodingKey::from_secret(&documented_jwt_key()),
     )
     .unwrap();
     let opened = JwtFormat::new(keys())
@@ -241,7 +270,7 @@ fn jwt_interop_with_jsonwebtoken_crate() {
     let hs512 = encode(
         &Header::new(Algorithm::HS512),
         &claims,
-        &EncodingKey::from_secret(SECRET.as_bytes()),
+        &EncodingKey::from_secret(&documented_jwt_key()),
     )
     .unwrap();
     assert!(
@@ -269,16 +298,20 @@ fn pyjwt(script: &str) -> Option<String> {
     }
 }
 
+/// The documented one line of Python that gives the HS256 key, as a Python expression.
+const PY_KEY: &str =
+    "__import__('hmac').new(SECRET, b'session-core/jwt/v1', __import__('hashlib').sha256).digest()";
+
 #[test]
 fn jwt_interop_with_pyjwt() {
     let ours = jwt_of(serde_json::json!({"sub": "user-42"}));
     let check = format!(
-        "import jwt; c = jwt.decode('{ours}', '{SECRET}', algorithms=['HS256'], options={{'verify_exp': False, 'verify_iat': False, 'verify_nbf': False}}); print(c['sub'], c['jti'] != '')"
+        "import jwt; SECRET = b'{SECRET}'; c = jwt.decode('{ours}', {PY_KEY}, algorithms=['HS256'], options={{'verify_exp': False, 'verify_iat': False, 'verify_nbf': False}}); print(c['sub'], c['jti'] != '')"
     );
     let Some(printed) = pyjwt(&check) else { return };
     assert_eq!(printed, "user-42 True");
     let make = format!(
-        "import jwt; print(jwt.encode({{'sub': 'py', 'jti': 'py-id', 'iat': {0}, 'exp': {0} + 60}}, '{SECRET}', algorithm='HS256', headers={{'kid': 'x'}}))",
+        "import jwt; SECRET = b'{SECRET}'; print(jwt.encode({{'sub': 'py', 'jti': 'py-id', 'iat': {0}, 'exp': {0} + 60}}, {PY_KEY}, algorithm='HS256', headers={{'kid': 'x'}}))",
         NOW.unix_timestamp()
     );
     let Some(token) = pyjwt(&make) else { return };
@@ -290,4 +323,152 @@ fn jwt_interop_with_pyjwt() {
         .open(&token, "id", NOW)
         .expect("PyJWT token accepted");
     assert_eq!(opened.claims.state.data["sub"], "py");
+}
+
+#[test]
+fn jwt_issuer_and_audience_pass_pyjwt_checks() {
+    let format = JwtFormat::new(keys())
+        .issuer("https://auth.example")
+        .audience("shop");
+    let ours = jwt_from(format, serde_json::json!({"sub": "user-42"}));
+    let decode = |issuer: &str, audience: &str| {
+        format!(
+            "import jwt; SECRET = b'{SECRET}'\ntry:\n  c = jwt.decode('{ours}', {PY_KEY}, algorithms=['HS256'], issuer='{issuer}', audience='{audience}', options={{'verify_exp': False, 'verify_iat': False, 'verify_nbf': False, 'require': ['exp', 'iat', 'nbf', 'iss', 'aud', 'sub', 'jti']}}); print(c['sub'])\nexcept jwt.InvalidTokenError as e:\n  print(type(e).__name__)"
+        )
+    };
+    let Some(printed) = pyjwt(&decode("https://auth.example", "shop")) else {
+        return;
+    };
+    assert_eq!(printed, "user-42");
+    let Some(printed) = pyjwt(&decode("https://evil.example", "shop")) else {
+        return;
+    };
+    assert_eq!(printed, "InvalidIssuerError");
+    let Some(printed) = pyjwt(&decode("https://auth.example", "blog")) else {
+        return;
+    };
+    assert_eq!(printed, "InvalidAudienceError");
+}
+
+#[test]
+fn jwt_verifies_with_the_documented_derived_key() {
+    use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
+    assert_eq!(JwtFormat::verification_key(SECRET), documented_jwt_key());
+    let format = JwtFormat::new(keys())
+        .issuer("https://auth.example")
+        .audience("shop");
+    let ours = jwt_from(format, serde_json::json!({"sub": "user-42"}));
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.validate_exp = false; // NOW is in 2030
+    validation.set_issuer(&["https://auth.example"]);
+    validation.set_audience(&["shop"]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    let theirs = decode::<serde_json::Value>(
+        &ours,
+        &DecodingKey::from_secret(&documented_jwt_key()),
+        &validation,
+    )
+    .expect("jsonwebtoken accepts our token with the documented key");
+    assert_eq!(theirs.claims["sub"], "user-42");
+    // The raw secret is not the key.
+    let refused = decode::<serde_json::Value>(
+        &ours,
+        &DecodingKey::from_secret(SECRET.as_bytes()),
+        &validation,
+    );
+    assert!(refused.is_err(), "the raw secret verified a JWT");
+}
+
+/// `s:<header.claims>.<signature in standard base64>`: a JWT in the shape of an
+/// express-style signed cookie, whose signed id would be `header.claims`.
+fn as_signed_cookie(token: &str) -> String {
+    let (input, signature) = token.rsplit_once('.').unwrap();
+    let signature = URL_SAFE_NO_PAD.decode(signature).unwrap();
+    format!("s:{input}.{}", STANDARD_NO_PAD.encode(signature))
+}
+
+#[test]
+fn jwt_reshaped_as_a_signed_cookie_fails_the_keyring() {
+    let ring = Keyring::new([SECRET]).unwrap();
+    let reshaped = as_signed_cookie(&jwt_of(serde_json::json!({"user": "ann"})));
+    assert!(ring.unsign(&reshaped).is_none(), "{reshaped}");
+    let mut cookie = String::from("id=");
+    encode_uri_component_into(&reshaped, &mut cookie);
+    assert_eq!(loaded_id(config(|b| b), &cookie), None);
+    // The reshaping is sound: a JWT signed with the raw secret itself would pass.
+    let raw = {
+        use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+        let claims = serde_json::json!({"jti": "x", "exp": NOW.unix_timestamp() + 60});
+        let key = EncodingKey::from_secret(SECRET.as_bytes());
+        encode(&Header::new(Algorithm::HS256), &claims, &key).unwrap()
+    };
+    assert!(ring.unsign(&as_signed_cookie(&raw)).is_some());
+}
+
+#[test]
+fn signed_token_reshaped_as_a_signed_cookie_fails_the_keyring() {
+    // A signed token's MAC covers `<cookie name>\0<body>`: as an express-style cookie, that
+    // would be the signed id.
+    let ring = Keyring::new([SECRET]).unwrap();
+    let m = SessionManager::stateless(config(|b| b), SignedFormat::new(keys()));
+    let s = begin(&m, &[], NOW);
+    run(s.insert("user", "ann")).unwrap();
+    let out = run(m.finish(s, 200, NOW)).unwrap();
+    let set = out.set_cookie().unwrap();
+    let token = set.split(';').next().unwrap().strip_prefix("id=").unwrap();
+    let (body, mac) = token.rsplit_once('.').unwrap();
+    let mac = URL_SAFE_NO_PAD.decode(mac).unwrap();
+    let reshaped = format!("s:id\0{body}.{}", STANDARD_NO_PAD.encode(&mac));
+    assert!(ring.unsign(&reshaped).is_none(), "{reshaped:?}");
+    let raw = hmac_sha256(SECRET.as_bytes(), format!("id\0{body}").as_bytes());
+    assert_ne!(
+        mac, raw,
+        "the signed format's MAC is keyed by the raw secret"
+    );
+}
+
+#[test]
+fn session_insert_refuses_keys_the_jwt_format_cannot_carry() {
+    let m = SessionManager::stateless(config(|b| b), JwtFormat::new(keys()));
+    let s = begin(&m, &[], NOW);
+    // Reserved: refused at the call, naming the key, and nothing is written.
+    for key in ["exp", "iat", "nbf", "jti", "ctm", "mxa", "aud"] {
+        match run(s.insert(key, 1)) {
+            Err(SessionError::RefusedKey(RefusedKey::Reserved { key: refused })) => {
+                assert_eq!(refused, key);
+            }
+            other => panic!("{key}: expected RefusedKey::Reserved, got {other:?}"),
+        }
+    }
+    // Registered claims with a wrong type: refused the same way.
+    let error = run(s.insert("sub", 42)).unwrap_err();
+    assert!(
+        matches!(&error, SessionError::RefusedKey(RefusedKey::WrongType { key, .. }) if key == "sub"),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("\"sub\""), "{error}");
+    assert_eq!(error.status(409), 500);
+    assert!(std::error::Error::source(&error).is_some());
+    assert!(run(s.insert("iss", serde_json::json!({"x": 1}))).is_err());
+    assert!(
+        run(s.keys()).unwrap().is_empty(),
+        "a refused key was written"
+    );
+    // What the format can carry is taken, and the session is issued as usual.
+    run(s.insert("sub", "user-42")).unwrap();
+    run(s.insert("iss", "https://me.example")).unwrap();
+    run(s.insert("user", 42)).unwrap();
+    let out = run(m.finish(s, 200, NOW)).unwrap();
+    assert!(out.set_cookie().is_some());
+    // Formats that keep the data under a field of their own, and stores, take every key.
+    for m in [
+        SessionManager::stateless(config(|b| b), SignedFormat::new(keys())),
+        SessionManager::stateless(config(|b| b), EncryptedFormat::new(keys())),
+        SessionManager::new(config(|b| b), LogStore::default()),
+    ] {
+        let s = begin(&m, &[], NOW);
+        run(s.insert("exp", 1)).unwrap();
+        run(s.insert("sub", 42)).unwrap();
+        assert!(run(m.finish(s, 200, NOW)).unwrap().set_cookie().is_some());
+    }
 }

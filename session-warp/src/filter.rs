@@ -27,6 +27,7 @@ use crate::error::empty;
 pub struct Sessions {
     manager: SessionManager,
     clock: Arc<dyn Clock>,
+    tls: bool,
 }
 
 impl Sessions {
@@ -35,6 +36,7 @@ impl Sessions {
         Self {
             manager,
             clock: Arc::new(system_now),
+            tls: false,
         }
     }
 
@@ -65,11 +67,28 @@ impl Sessions {
         self
     }
 
+    /// Says that this server's connections are TLS (warp's `tls` feature, or another
+    /// in-process TLS acceptor), so that [`session_core::Secure::Auto`] marks the cookie
+    /// `Secure` without a proxy's `X-Forwarded-Proto`. Default: plain HTTP.
+    ///
+    /// ```
+    /// # use session_core::{Config, SessionManager};
+    /// # let config = Config::builder().secret("a secret of at least thirty-two bytes!!").build().unwrap();
+    /// # let manager = SessionManager::new(config, session_stores::MemoryStore::new());
+    /// let sessions = session_warp::Sessions::new(manager).serving_tls(true);
+    /// # let _ = sessions;
+    /// ```
+    #[must_use]
+    pub fn serving_tls(mut self, tls: bool) -> Self {
+        self.tls = tls;
+        self
+    }
+
     /// A filter that yields the request's [`Session`]. It never rejects and makes no store
     /// call: the session loads when the handler first uses it.
     ///
-    /// The connection is taken as plain HTTP (warp serves TLS only through its `tls` feature,
-    /// which this crate does not enable); `Secure::Auto` then relies on a trusted proxy.
+    /// The connection is taken as plain HTTP unless [`Sessions::serving_tls`] says
+    /// otherwise; `Secure::Auto` then relies on a trusted proxy.
     ///
     /// ```
     /// # use session_core::{Config, SessionManager};
@@ -88,7 +107,7 @@ impl Sessions {
                 let view = HttpRequest {
                     headers: &headers,
                     peer: peer.map(|addr| addr.ip()),
-                    tls: false,
+                    tls: sessions.tls,
                 };
                 Session {
                     inner: sessions.manager.begin(&view, sessions.clock.now()),

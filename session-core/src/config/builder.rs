@@ -3,7 +3,9 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 
-use super::{Config, ConfigError, ConflictPolicy, DuplicateCookies, SameSite, Secure, Unset};
+use super::{
+    Config, ConfigError, ConflictPolicy, DuplicateCookies, IdShape, SameSite, Secure, Unset,
+};
 use crate::signing::Keyring;
 use crate::transport::TokenHeader;
 
@@ -27,12 +29,28 @@ pub(crate) const MIN_SECRET_BYTES: usize = 32;
 ///     .unwrap();
 /// assert_eq!(config.keyring().len(), 2);
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[must_use]
 pub struct ConfigBuilder {
     secrets: Vec<(Vec<u8>, bool)>,
+    legacy_signs: bool,
     proxies: Vec<String>,
     config: Draft,
+}
+
+// Secrets are never printed: a configuration dumped to a log must not hand out the key.
+impl std::fmt::Debug for ConfigBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfigBuilder")
+            .field(
+                "secrets",
+                &format_args!("{} <redacted>", self.secrets.len()),
+            )
+            .field("legacy_signs", &self.legacy_signs)
+            .field("proxies", &self.proxies)
+            .field("config", &self.config)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -62,6 +80,7 @@ struct Draft {
     token_header: Option<TokenHeader>,
     prefer_header: bool,
     token_response_header: Option<String>,
+    id_shape: IdShape,
 }
 
 impl Default for ConfigBuilder {
@@ -75,6 +94,7 @@ impl ConfigBuilder {
     pub fn new() -> Self {
         Self {
             secrets: Vec::new(),
+            legacy_signs: false,
             proxies: Vec::new(),
             config: Draft {
                 name: "id".into(),
@@ -102,6 +122,7 @@ impl ConfigBuilder {
                 token_header: None,
                 prefer_header: false,
                 token_response_header: None,
+                id_shape: IdShape::Generated,
             },
         }
     }
@@ -114,9 +135,40 @@ impl ConfigBuilder {
     }
 
     /// Adds a secret of any length, only to keep verifying cookies signed by an existing
-    /// deployment (an express app's `keyboard cat`). Put a strong secret first.
+    /// deployment (an express app's `keyboard cat`). Put a strong secret first: a legacy
+    /// secret in first place would sign every new cookie, and [`ConfigBuilder::build`]
+    /// refuses that unless [`ConfigBuilder::sign_with_legacy_secret`] says so.
     pub fn legacy_secret(mut self, secret: impl AsRef<[u8]>) -> Self {
         self.secrets.push((secret.as_ref().to_vec(), true));
+        self
+    }
+
+    /// Lets a legacy secret in first place sign new cookies, for a migration where the other
+    /// side (an express app sharing the sessions) cannot take a new secret yet. Its cookies
+    /// are only as strong as that secret: move to a strong one as soon as both sides can.
+    ///
+    /// ```
+    /// use session_core::{Config, ConfigError};
+    /// let refused = Config::builder().legacy_secret("keyboard cat").build().unwrap_err();
+    /// assert_eq!(refused, ConfigError::LegacySecretSigns);
+    /// let config = Config::builder()
+    ///     .legacy_secret("keyboard cat")
+    ///     .sign_with_legacy_secret()
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(config.keyring().len(), 1);
+    /// ```
+    pub fn sign_with_legacy_secret(mut self) -> Self {
+        self.legacy_signs = true;
+        self
+    }
+
+    /// Accepts signed session ids of any shape (1 to 256 bytes, any characters), for
+    /// sessions shared with an app whose ids are not 32 base64url characters (express's
+    /// default `genid` makes such ids, so express apps do not need this). By default a signed
+    /// value whose id is not shaped like a generated id is refused before any store call.
+    pub fn foreign_ids(mut self) -> Self {
+        self.config.id_shape = IdShape::Any;
         self
     }
 
@@ -284,6 +336,9 @@ impl ConfigBuilder {
             let len = self.secrets[index].0.len();
             return Err(ConfigError::ShortSecret { index, len });
         }
+        if self.secrets.first().is_some_and(|(_, legacy)| *legacy) && !self.legacy_signs {
+            return Err(ConfigError::LegacySecretSigns);
+        }
         if d.name.is_empty() || !d.name.bytes().all(is_token_byte) {
             return Err(ConfigError::InvalidCookieName(d.name));
         }
@@ -386,6 +441,7 @@ impl ConfigBuilder {
             token_header: d.token_header,
             prefer_header: d.prefer_header,
             token_response_header: d.token_response_header,
+            id_shape: d.id_shape,
         })
     }
 }

@@ -39,6 +39,8 @@ pub enum ConfigError {
     InvalidHeaderName(String),
     /// A zero duration where a lifetime is needed.
     ZeroDuration(&'static str),
+    /// The first secret, which signs new cookies, is a legacy (short) one.
+    LegacySecretSigns,
 }
 
 impl fmt::Display for ConfigError {
@@ -111,6 +113,12 @@ impl fmt::Display for ConfigError {
                     "{what} must be longer than zero: leave it unset to disable it"
                 )
             }
+            Self::LegacySecretSigns => f.write_str(
+                "the first secret signs new cookies, and it is a legacy (short) one: put a \
+                 strong secret of at least 32 bytes first with .secret(..), or, only while \
+                 another app sharing the sessions cannot change its secret, call \
+                 .sign_with_legacy_secret()",
+            ),
         }
     }
 }

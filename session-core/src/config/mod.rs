@@ -113,6 +113,31 @@ pub struct Config {
     pub(crate) token_header: Option<TokenHeader>,
     pub(crate) prefer_header: bool,
     pub(crate) token_response_header: Option<String>,
+    pub(crate) id_shape: IdShape,
+}
+
+/// Which signed ids are let through to the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IdShape {
+    /// 32 base64url characters, as [`crate::SessionId::generate`] and express's `genid` make.
+    Generated,
+    /// 1 to 256 bytes, any characters ([`ConfigBuilder::foreign_ids`]).
+    Any,
+}
+
+impl IdShape {
+    /// Whether `id` has this shape.
+    pub(crate) fn accepts(self, id: &str) -> bool {
+        match self {
+            Self::Generated => {
+                id.len() == 32
+                    && id
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            }
+            Self::Any => (1..=256).contains(&id.len()),
+        }
+    }
 }
 
 impl Config {
@@ -239,6 +264,9 @@ impl Config {
 
     /// Whether a proxy at `peer` may tell us the original scheme.
     pub(crate) fn trusts_proxy(&self, peer: IpAddr) -> bool {
+        // A dual-stack listener reports IPv4 peers as IPv4-mapped IPv6 (`::ffff:10.0.0.5`):
+        // compared in their canonical form, they match the IPv4 networks configured.
+        let peer = peer.to_canonical();
         self.trusted_proxies.iter().any(|net| net.contains(&peer))
     }
 }

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use super::stateless::{reissue, revokes};
 use super::store_calls::StoreCalls;
-use super::{Backend, Outcome, SessionManager};
+use super::{output, Backend, Outcome, SessionManager};
 use crate::config::Config;
 use crate::decision::{self, CookieOp, Facts, Loaded, Plan, StoreOp};
 use crate::error::SessionError;
@@ -84,15 +84,21 @@ struct Work {
     state: State,
     plan: Plan,
     old_id: Option<SessionId>,
+    /// Until when a revocation of `old_id` must last (stateless sessions).
+    revoke_until: Option<OffsetDateTime>,
     expires_at: OffsetDateTime,
     secure: bool,
+    /// Whether the token may go in a response header (see [`Outcome::token`]).
+    token_header: bool,
     now: OffsetDateTime,
 }
 
 impl SessionManager {
     /// Phase 2: decides and applies the store operation, then returns the headers to send.
     ///
-    /// `status` is the response's HTTP status: on a 5xx nothing is saved. On error nothing
+    /// `status` is the response's HTTP status: on a 5xx nothing is saved, except that a
+    /// [`Session::destroy`] always takes effect (the record is deleted and the cookie
+    /// cleared, so a logout that fails afterwards still logs out). On error nothing
     /// was half-written; the adapter answers with [`SessionError::status`].
     ///
     /// This is [`SessionManager::finishing`], awaited: a request without a store call
@@ -211,9 +217,11 @@ impl SessionManager {
         Some(Work {
             plan,
             old_id: verified.map(|(id, _)| id),
+            revoke_until: state.revoke_until,
             state,
             expires_at,
             secure: session.shared.secure,
+            token_header: !config.cookie_transport || session.shared.candidates.from_header,
             now,
         })
     }
@@ -244,6 +252,7 @@ impl SessionManager {
                     state,
                     plan,
                     old_id,
+                    revoke_until,
                     expires_at,
                     ..
                 } = work;
@@ -252,7 +261,7 @@ impl SessionManager {
                     *plan,
                     state,
                     old_id.take(),
-                    *expires_at,
+                    revoke_until.unwrap_or(*expires_at),
                 )
                 .await
             }
@@ -283,7 +292,11 @@ impl SessionManager {
         id: Option<SessionId>,
         cookie: CookieOp,
     ) -> Result<Outcome, SessionError> {
-        self.outcome(cookie, id.as_ref(), &mut work.state, work.secure, work.now)
+        let transport = output::Transport {
+            secure: work.secure,
+            token_header: work.token_header,
+        };
+        self.outcome(cookie, id.as_ref(), &mut work.state, transport, work.now)
     }
 }
 

@@ -7,7 +7,7 @@ use crate::decision;
 use crate::error::SessionError;
 use crate::id::SessionId;
 use crate::session::{Phase, Session, State};
-use crate::session_data::SessionData;
+use crate::session_data::{payload_has_serde_private_key, SessionData};
 use crate::stateless::{Opened, TokenFormat};
 use crate::transport::Candidates;
 
@@ -15,6 +15,11 @@ impl SessionManager {
     fn verify(&self, candidates: &Candidates) -> Option<(SessionId, usize)> {
         candidates.find_map(|value| {
             let verified = self.inner.config.keyring.unsign(value)?;
+            // A value signed by our key but not shaped like our ids (another purpose's
+            // credential, say) is refused here, before any store call.
+            if !self.inner.config.id_shape.accepts(verified.id) {
+                return None;
+            }
             Some((SessionId::parse(verified.id)?, verified.key_index))
         })
     }
@@ -28,9 +33,11 @@ impl SessionManager {
         if state.verified.is_none() {
             state.verified = Some(match &self.inner.backend {
                 Backend::Store(_) => self.verify(&session.shared.candidates),
-                Backend::Stateless { format, .. } => self
-                    .open(format.as_ref(), session)
-                    .map(|o| (o.claims.id, o.key_index)),
+                Backend::Stateless { format, .. } => self.open(format.as_ref(), session).map(|o| {
+                    state.revoke_until =
+                        Some(self.revocation_end(format.as_ref(), &o, session.shared.now));
+                    (o.claims.id, o.key_index)
+                }),
             });
         }
         state.verified.clone().flatten()
@@ -41,6 +48,10 @@ impl SessionManager {
         let now = session.shared.now;
         session.shared.candidates.find_map(|token| {
             let opened = format.open(token, &config.name, now)?;
+            // The id a revocation list would be asked about has our ids' shape, as for cookies.
+            if !config.id_shape.accepts(opened.claims.id.as_str()) {
+                return None;
+            }
             // The format checked the expiry (with its leeway); the absolute timeout is ours.
             decision::before_absolute_deadline(config, opened.claims.state.created_at, now)
                 .then_some(opened)
@@ -80,6 +91,8 @@ impl SessionManager {
                 state.phase = Phase::Absent;
                 match opened {
                     Some(o) if !revoked => {
+                        state.revoke_until =
+                            Some(self.revocation_end(format.as_ref(), &o, session.shared.now));
                         state.verified = Some(Some((o.claims.id.clone(), o.key_index)));
                         state.phase = Phase::Present {
                             version: 0,
@@ -131,6 +144,11 @@ impl SessionManager {
         }
         state.phase = Phase::Absent;
         let Some(record) = record else { return Ok(()) };
+        // Written by another application (ours refuses such keys): not loaded, as it would
+        // not decode to what was stored.
+        if payload_has_serde_private_key(&record.payload) {
+            return Ok(());
+        }
         // Undecodable data is a new session, not an error: the visitor starts over.
         let Ok(loaded) = self.inner.codec.decode_lazily(&record.payload) else {
             return Ok(());

@@ -125,6 +125,14 @@ impl SessionManager {
         }
     }
 
+    /// The token format, for stateless sessions.
+    pub(crate) fn token_format(&self) -> Option<&dyn TokenFormat> {
+        match &self.inner.backend {
+            Backend::Store(_) => None,
+            Backend::Stateless { format, .. } => Some(format.as_ref()),
+        }
+    }
+
     /// The codec records are encoded with.
     pub fn codec(&self) -> &Arc<dyn Codec> {
         &self.inner.codec

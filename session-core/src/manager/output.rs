@@ -10,10 +10,21 @@ use crate::decision::{self, CookieOp};
 use crate::encoding::encode_uri_component_into;
 use crate::error::SessionError;
 use crate::id::SessionId;
-use crate::session::State;
+use crate::session::{Phase, State};
 use crate::set_cookie::SetCookie;
 use crate::stateless::Claims;
 use crate::transport::TokenHeader;
+
+/// How the credential may travel back to the client.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Transport {
+    /// The cookie gets `Secure`.
+    pub(super) secure: bool,
+    /// The token may also go in a response header: cookies are off, or the request's
+    /// credential came in a header. Never otherwise: a header is readable by page scripts,
+    /// so echoing an `HttpOnly` cookie's value there would hand it to any XSS.
+    pub(super) token_header: bool,
+}
 
 /// What the adapter must add to the response.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -32,8 +43,11 @@ impl Outcome {
     pub fn into_set_cookie(self) -> Option<String> {
         self.set_cookie
     }
-    /// The session-token response header `(name, value)`, when header transport is on and a
-    /// token was issued (a session created, regenerated, re-signed or re-issued).
+    /// The session-token response header `(name, value)`, when header transport is on, a
+    /// token was issued (a session created, regenerated, re-signed or re-issued), and either
+    /// cookies are off or the request's credential came in the token header. A session that
+    /// travels in an `HttpOnly` cookie never has its credential copied into a header, where
+    /// page scripts could read it.
     pub fn token(&self) -> Option<(&str, &str)> {
         self.token
             .as_ref()
@@ -67,9 +81,10 @@ impl SessionManager {
         cookie: CookieOp,
         id: Option<&SessionId>,
         state: &mut State,
-        secure: bool,
+        transport: Transport,
         now: OffsetDateTime,
     ) -> Result<Outcome, SessionError> {
+        let secure = transport.secure;
         let config = &self.inner.config;
         let id = match (cookie, id) {
             (CookieOp::Set, Some(id)) => id,
@@ -97,12 +112,22 @@ impl SessionManager {
         self.credential_into(id, state, now, &mut out)?;
         let credential = &out[start..];
         if credential.len() > config.max_cookie_bytes {
+            // A token re-issued only to move its expiry or re-sign it (nothing written) is
+            // kept as the client has it: the request succeeds and the session ends at the
+            // old token's expiry, rather than a read turning into an error.
+            if !state.modified && !state.regenerated && state.phase != Phase::Absent {
+                return Ok(Outcome::default());
+            }
             return Err(SessionError::TooLarge {
                 size: credential.len(),
                 limit: config.max_cookie_bytes,
             });
         }
-        let token = config.token_header.as_ref().map(|header| {
+        let token = config
+            .token_header
+            .as_ref()
+            .filter(|_| transport.token_header);
+        let token = token.map(|header| {
             let name = match (&config.token_response_header, header) {
                 (Some(name), _) => name.clone(),
                 (None, TokenHeader::Named(name)) => name.to_ascii_lowercase(),

@@ -4,11 +4,12 @@
 use time::OffsetDateTime;
 
 use super::SessionManager;
-use crate::decision::{CookieOp, Plan, StoreOp};
+use crate::decision::{self, CookieOp, Plan, StoreOp};
 use crate::error::SessionError;
 use crate::id::SessionId;
 use crate::record::Record;
 use crate::session::State;
+use crate::stateless::{Opened, TokenFormat};
 use crate::store::{DynStore, StoreErrorKind};
 
 impl SessionManager {
@@ -20,14 +21,39 @@ impl SessionManager {
         plan: Plan,
         state: &mut State,
         old_id: Option<SessionId>,
-        token_expiry: OffsetDateTime,
+        revoke_until: OffsetDateTime,
     ) -> Result<(Option<SessionId>, CookieOp), SessionError> {
         if let (Some(list), Some(old)) = (revocations, &old_id) {
             if revokes(plan.store) {
-                revoke(list, old, token_expiry).await?;
+                revoke(list, old, revoke_until).await?;
             }
         }
         reissue(plan, state)
+    }
+
+    /// Until when a revocation of the token `opened` must last: past the later of its own
+    /// expiry and the expiry a copy of it re-issued now would get (a stolen copy may have been
+    /// refreshed since this one was issued, but never after the revocation, which refuses
+    /// it), plus the format's leeway and a second for expiries kept in whole seconds. Taken
+    /// from the token as it arrived, whatever the handler did to the session since.
+    pub(super) fn revocation_end(
+        &self,
+        format: &dyn TokenFormat,
+        opened: &Opened,
+        now: OffsetDateTime,
+    ) -> OffsetDateTime {
+        let claims = &opened.claims;
+        let reissued = decision::store_expiry(
+            &self.inner.config,
+            claims.state.created_at,
+            claims.state.max_age,
+            now,
+        );
+        claims
+            .expires_at
+            .max(reissued)
+            .saturating_add(format.leeway())
+            .saturating_add(time::Duration::SECOND)
     }
 }
 
@@ -53,8 +79,8 @@ pub(super) fn reissue(
     })
 }
 
-/// Records `id` as revoked until every token naming it has expired. Tokens are re-issued with
-/// at most the lifetime in `until`, so that is long enough.
+/// Records `id` as revoked until `until`, when every token naming it has expired (see
+/// [`SessionManager::revocation_end`]).
 async fn revoke(
     list: &dyn DynStore,
     id: &SessionId,

@@ -71,7 +71,36 @@ impl SessionManager {
         Ok(sessions)
     }
 
-    /// Ends one session by id (e.g. one row of the user's session list).
+    /// Ends the session `id` if it is bound to `user`, and says whether it did: the form to
+    /// use when the id comes from a request ("log out that device" on a user's session
+    /// list), so that nobody ends another user's session by naming its id.
+    ///
+    /// ```
+    /// # async fn run(manager: session_core::SessionManager, id: session_core::SessionId, now: time::OffsetDateTime) -> Result<(), session_core::SessionError> {
+    /// if !manager.revoke_owned("ann", &id, now).await? {
+    ///     // Not one of ann's sessions (or already ended): nothing was deleted.
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn revoke_owned(
+        &self,
+        user: &str,
+        id: &SessionId,
+        now: OffsetDateTime,
+    ) -> Result<bool, SessionError> {
+        let store = self.indexed_store()?;
+        let owned = store
+            .load(id, now)
+            .await?
+            .is_some_and(|record| record.user.as_deref() == Some(user));
+        if owned {
+            store.delete(id).await?;
+        }
+        Ok(owned)
+    }
+
+    /// Ends one session by id, whoever it belongs to: for administrators. When the id comes
+    /// from a user's request, use [`SessionManager::revoke_owned`].
     ///
     /// ```
     /// # async fn run(manager: session_core::SessionManager, id: session_core::SessionId) -> Result<(), session_core::SessionError> {

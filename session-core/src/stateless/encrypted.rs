@@ -2,23 +2,35 @@ use aes_gcm::aead::{Aead, Payload as AeadPayload};
 use aes_gcm::Aes256Gcm;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
+use chacha20poly1305::XChaCha20Poly1305;
+use hmac::KeyInit;
 use time::OffsetDateTime;
 
 use super::signed::Payload;
 use super::{Claims, Opened, StatelessKeys, TokenFormat};
 use crate::record::CodecError;
 
-const PREFIX: &str = "e1.";
-const NONCE: usize = 12;
+/// Tokens issued now: XChaCha20-Poly1305 with a 192-bit random nonce.
+const PREFIX: &str = "e2.";
+const NONCE: usize = 24;
+const KEY_LABEL: &str = "session-core/stateless/xchacha20-poly1305/v2";
+/// Tokens issued before: AES-256-GCM with a 96-bit random nonce. They still open.
+const AES_PREFIX: &str = "e1.";
+const AES_NONCE: usize = 12;
+const AES_KEY_LABEL: &str = "session-core/stateless/aes-256-gcm/v1";
+/// Both ciphers' tags are 16 bytes.
+const TAG: usize = 16;
 
-/// Encrypted stateless sessions: `e1.<base64url(nonce || AES-256-GCM(JSON))>`, with the cookie
-/// name as associated data. The client can neither read nor change the data.
+/// Encrypted stateless sessions: `e2.<base64url(nonce || XChaCha20-Poly1305(JSON))>`, with the
+/// cookie name as associated data. The client can neither read nor change the data.
 ///
-/// Each secret is turned into an AES-256 key with HMAC-SHA256 (a key-derivation step, so the
-/// same secret can also serve the signed format without the two keys being equal). Nonces are
-/// 96 random bits from the OS per token.
+/// Each secret is turned into a key with HMAC-SHA256(secret, label), so the same secret can
+/// also serve the cookie signer and the other formats without any two keys being equal.
+/// Nonces are 192 random bits from the OS per token: so many that a nonce never repeats
+/// however many tokens one secret encrypts, where AES-GCM's 96-bit random nonces allow a key
+/// only about 2^32 messages. Tokens of the earlier `e1.` format (AES-256-GCM) still open, so
+/// sessions survive the upgrade; they are re-issued in the new format whenever the session is next re-issued.
+/// The data travels under a field of its own: every session key is accepted.
 ///
 /// ```
 /// use session_core::{Claims, EncryptedFormat, SessionId, SessionState, StatelessKeys, TokenFormat};
@@ -34,12 +46,14 @@ const NONCE: usize = 12;
 ///     issued_at: now,
 /// };
 /// let token = format.issue(&claims, "id").unwrap();
-/// assert!(!token.contains("ann"));
+/// assert!(token.starts_with("e2.") && !token.contains("ann"));
 /// assert_eq!(format.open(&token, "id", now).unwrap().claims, claims);
 /// ```
 #[derive(Clone)]
 pub struct EncryptedFormat {
-    ciphers: Vec<Aes256Gcm>,
+    ciphers: Vec<XChaCha20Poly1305>,
+    /// The same secrets' keys for `e1.` tokens, which are only opened.
+    aes: Vec<Aes256Gcm>,
 }
 
 impl std::fmt::Debug for EncryptedFormat {
@@ -55,20 +69,35 @@ impl std::fmt::Debug for EncryptedFormat {
 impl EncryptedFormat {
     /// A format encrypting with `keys`.
     pub fn new(keys: StatelessKeys) -> Self {
-        let ciphers = keys
-            .iter()
-            .map(|secret| {
-                let mut kdf = match <Hmac<Sha256> as KeyInit>::new_from_slice(secret) {
-                    Ok(mac) => mac,
-                    Err(_) => unreachable!("HMAC takes keys of any length"),
-                };
-                kdf.update(b"session-core/stateless/aes-256-gcm/v1");
-                let key: [u8; 32] = kdf.finalize().into_bytes().into();
-                Aes256Gcm::new(&key.into())
-            })
-            .collect();
-        Self { ciphers }
+        Self {
+            ciphers: keys
+                .derived(KEY_LABEL)
+                .map(|key| XChaCha20Poly1305::new(&key.into()))
+                .collect(),
+            aes: keys
+                .derived(AES_KEY_LABEL)
+                .map(|key| Aes256Gcm::new(&key.into()))
+                .collect(),
+        }
     }
+}
+
+/// The first of `ciphers` that opens `sealed` under `nonce` with the cookie name as associated
+/// data, and what it opened to.
+fn decrypt_any<C: Aead>(
+    ciphers: &[C],
+    nonce: &[u8],
+    sealed: &[u8],
+    cookie_name: &str,
+) -> Option<(usize, Vec<u8>)> {
+    let nonce = aes_gcm::aead::Nonce::<C>::try_from(nonce).ok()?;
+    ciphers.iter().enumerate().find_map(|(i, cipher)| {
+        let payload = AeadPayload {
+            msg: sealed,
+            aad: cookie_name.as_bytes(),
+        };
+        cipher.decrypt(&nonce, payload).ok().map(|json| (i, json))
+    })
 }
 
 impl TokenFormat for EncryptedFormat {
@@ -84,7 +113,7 @@ impl TokenFormat for EncryptedFormat {
                     aad: cookie_name.as_bytes(),
                 },
             )
-            .map_err(|_| CodecError::new("AES-GCM refused to encrypt"))?;
+            .map_err(|_| CodecError::new("XChaCha20-Poly1305 refused to encrypt"))?;
         let mut bytes = Vec::with_capacity(NONCE + sealed.len());
         bytes.extend_from_slice(&nonce);
         bytes.extend_from_slice(&sealed);
@@ -94,22 +123,20 @@ impl TokenFormat for EncryptedFormat {
     }
 
     fn open(&self, token: &str, cookie_name: &str, now: OffsetDateTime) -> Option<Opened> {
-        let bytes = URL_SAFE_NO_PAD.decode(token.strip_prefix(PREFIX)?).ok()?;
-        if bytes.len() < NONCE + 16 {
+        let (nonce_len, sealed_b64) = match token.strip_prefix(PREFIX) {
+            Some(rest) => (NONCE, rest),
+            None => (AES_NONCE, token.strip_prefix(AES_PREFIX)?),
+        };
+        let bytes = URL_SAFE_NO_PAD.decode(sealed_b64).ok()?;
+        if bytes.len() < nonce_len + TAG {
             return None;
         }
-        let (nonce, sealed) = bytes.split_at(NONCE);
-        let nonce: [u8; NONCE] = nonce.try_into().ok()?;
-        let (key_index, json) = self.ciphers.iter().enumerate().find_map(|(i, cipher)| {
-            let payload = AeadPayload {
-                msg: sealed,
-                aad: cookie_name.as_bytes(),
-            };
-            cipher
-                .decrypt(&nonce.into(), payload)
-                .ok()
-                .map(|json| (i, json))
-        })?;
+        let (nonce, sealed) = bytes.split_at(nonce_len);
+        let (key_index, json) = if nonce_len == NONCE {
+            decrypt_any(&self.ciphers, nonce, sealed, cookie_name)?
+        } else {
+            decrypt_any(&self.aes, nonce, sealed, cookie_name)?
+        };
         let payload: Payload = serde_json::from_slice(&json).ok()?;
         Some(Opened {
             claims: payload.into_claims(now)?,

@@ -1,9 +1,17 @@
 use std::fmt;
 
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+
 use crate::config::ConfigError;
 
 /// Secrets for a stateless format: the first issues tokens, every one verifies. Each must be
 /// at least 32 bytes. `Debug` is redacted.
+///
+/// No format uses a secret as it is: each derives its own key from it,
+/// HMAC-SHA256(secret, label) with a label per format ([`crate::JwtFormat::KEY_LABEL`] for
+/// JWTs), so one secret may serve the cookie signer ([`crate::Keyring`]) and every format
+/// without a token of one kind ever verifying as another.
 ///
 /// ```
 /// use session_core::StatelessKeys;
@@ -46,6 +54,24 @@ impl StatelessKeys {
     pub(crate) fn iter(&self) -> impl Iterator<Item = &[u8]> {
         self.secrets.iter().map(Vec::as_slice)
     }
+
+    /// Each secret's key for one purpose (see [`derive_key`]), in the secrets' order.
+    pub(crate) fn derived(&self, label: &'static str) -> impl Iterator<Item = [u8; 32]> + '_ {
+        self.iter().map(move |secret| derive_key(secret, label))
+    }
+}
+
+/// The key a secret gives one purpose: HMAC-SHA256(secret, label). HMAC is a pseudo-random
+/// function, so keys for different labels are unrelated, and none reveals the secret or
+/// another label's key: a credential made for one purpose (an express-style signed cookie,
+/// which uses the raw secret, a JWT, a signed or an encrypted token) never verifies as another.
+pub(crate) fn derive_key(secret: &[u8], label: &str) -> [u8; 32] {
+    let mut mac = match <Hmac<Sha256> as KeyInit>::new_from_slice(secret) {
+        Ok(mac) => mac,
+        Err(_) => unreachable!("HMAC takes keys of any length"),
+    };
+    mac.update(label.as_bytes());
+    mac.finalize().into_bytes().into()
 }
 
 impl fmt::Debug for StatelessKeys {

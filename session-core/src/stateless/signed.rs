@@ -12,9 +12,15 @@ use crate::record::{from_unix_millis, unix_millis, CodecError, SessionState};
 use crate::signing::macs_equal;
 
 const PREFIX: &str = "v1.";
+/// What each secret is keyed with to give its MAC key.
+const KEY_LABEL: &str = "session-core/signed/v1";
 
 /// Signed stateless sessions: `v1.<base64url(JSON)>.<base64url(HMAC-SHA256)>`, the MAC
 /// covering the cookie name too. The client can read the data but not change it.
+///
+/// The MAC key is HMAC-SHA256(secret, `"session-core/signed/v1"`), not the secret itself, so
+/// that no other credential made with the same secret verifies as a signed token, nor one as
+/// another. The data travels under a field of its own: every session key is accepted.
 ///
 /// ```
 /// use session_core::{Claims, SessionId, SessionState, SignedFormat, StatelessKeys, TokenFormat};
@@ -81,8 +87,8 @@ impl SignedFormat {
     /// A format signing with `keys`.
     pub fn new(keys: StatelessKeys) -> Self {
         let keys = keys
-            .iter()
-            .map(|k| match Hmac::<Sha256>::new_from_slice(k) {
+            .derived(KEY_LABEL)
+            .map(|k| match Hmac::<Sha256>::new_from_slice(&k) {
                 Ok(mac) => mac,
                 Err(_) => unreachable!("HMAC takes keys of any length"),
             })

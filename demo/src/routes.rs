@@ -92,7 +92,7 @@ pub(crate) async fn sessions(
     };
     let current = session.id().await?;
     let rows: Vec<pages::SessionRow> = manager
-        .user_sessions(&user, crate::setup::system_now())
+        .user_sessions(&user, session_core::Clock::now(&session_core::SystemClock))
         .await?
         .into_iter()
         .map(|s| pages::SessionRow {
@@ -122,7 +122,7 @@ pub(crate) async fn revoke_one(
     let Some(user) = session.user().await? else {
         return Ok(Redirect::to("/"));
     };
-    let now = crate::setup::system_now();
+    let now = session_core::Clock::now(&session_core::SystemClock);
     let listed = manager.user_sessions(&user, now).await?;
     let mut matching = listed
         .iter()

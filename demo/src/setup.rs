@@ -183,13 +183,6 @@ pub fn random_secret() -> Result<String, SetupError> {
 
 /// The system clock, for the memory store's sweeper.
 ///
-/// The workspace's clippy configuration bans reading the clock (the core takes time as an
-/// argument); a binary is where the real clock comes from.
-#[allow(clippy::disallowed_methods)]
-pub(crate) fn system_now() -> time::OffsetDateTime {
-    time::OffsetDateTime::now_utc()
-}
-
 /// Opens the store `url` names and returns the manager over it: the memory store with its
 /// sweeper, SQLite / PostgreSQL / MySQL with their migrations applied and a cleanup task, or
 /// Redis. Must run inside a tokio runtime (sweeper and cleanup are tasks).
@@ -210,7 +203,7 @@ pub async fn open(url: &StoreUrl, config: Config) -> Result<SessionManager, Setu
         StoreUrl::Memory => {
             let store = MemoryStore::new();
             // The sweeper ends by itself when the store is dropped.
-            drop(store.spawn_sweeper(Duration::from_secs(60), system_now));
+            drop(store.spawn_sweeper(Duration::from_secs(60), session_core::SystemClock));
             SessionManager::new(config, store)
         }
         StoreUrl::Redis(url) => {
@@ -219,19 +212,31 @@ pub async fn open(url: &StoreUrl, config: Config) -> Result<SessionManager, Setu
         StoreUrl::Sqlite(url) => {
             let store = SqliteStore::connect(url).await.map_err(failed)?;
             store.migrate().await.map_err(failed)?;
-            drop(spawn_cleanup(store.clone(), cleanup_every, system_now));
+            drop(spawn_cleanup(
+                store.clone(),
+                cleanup_every,
+                session_core::SystemClock,
+            ));
             SessionManager::new(config, store)
         }
         StoreUrl::Postgres(url) => {
             let store = PostgresStore::connect(url).await.map_err(failed)?;
             store.migrate().await.map_err(failed)?;
-            drop(spawn_cleanup(store.clone(), cleanup_every, system_now));
+            drop(spawn_cleanup(
+                store.clone(),
+                cleanup_every,
+                session_core::SystemClock,
+            ));
             SessionManager::new(config, store)
         }
         StoreUrl::MySql(url) => {
             let store = MySqlStore::connect(url).await.map_err(failed)?;
             store.migrate().await.map_err(failed)?;
-            drop(spawn_cleanup(store.clone(), cleanup_every, system_now));
+            drop(spawn_cleanup(
+                store.clone(),
+                cleanup_every,
+                session_core::SystemClock,
+            ));
             SessionManager::new(config, store)
         }
     })

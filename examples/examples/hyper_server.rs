@@ -34,15 +34,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let manager = SessionManager::new(config, MemoryStore::new());
     let listener = TcpListener::bind("127.0.0.1:3001").await?;
     println!("listening on http://{}/", listener.local_addr()?);
-    serve(listener, manager, Arc::new(system_now)).await?;
+    serve(listener, manager, Arc::new(session_core::SystemClock)).await?;
     Ok(())
-}
-
-/// The clock the core is given. The workspace bans reading the clock inside the core; a
-/// server is where the time comes from.
-#[allow(clippy::disallowed_methods)]
-fn system_now() -> time::OffsetDateTime {
-    time::OffsetDateTime::now_utc()
 }
 
 /// Accepts connections forever, serving each on its own task.

@@ -46,7 +46,6 @@ mod error;
 mod middleware;
 
 use std::future::{ready, Ready};
-use std::ops::Deref;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
@@ -54,39 +53,28 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest};
 pub use error::SessionError;
 pub use middleware::{SessionMiddleware, SessionService};
 
-/// The request's session: an extractor that derefs to [`session_core::Session`], so it has the
-/// same API as in every other adapter. Needs [`SessionMiddleware`] around the route; without it
-/// extraction fails with [`SessionError::MissingMiddleware`] (a 500).
-///
-/// ```
-/// use session_actix::{SessionError, Session};
-/// async fn logout(session: Session) -> Result<&'static str, SessionError> {
-///     session.destroy();
-///     Ok("bye")
-/// }
-/// ```
-#[derive(Clone, Debug)]
-pub struct Session(session_core::Session);
+/// The core crate, for what the prelude leaves out (the adapter kit, decisions, ...).
+pub use session_core;
+pub use session_core::adapter::prelude::*;
+/// The stores crate.
+pub use session_stores;
+#[doc(no_inline)]
+pub use session_stores::*;
 
-impl Session {
-    /// The core session handle.
+session_core::session_handle!(
+    /// The request's session: an extractor that derefs to [`session_core::Session`], so it has
+    /// the same API as in every other adapter. Needs [`SessionMiddleware`] around the route;
+    /// without it extraction fails with [`SessionError::NotInstalled`] (a 500).
     ///
     /// ```
-    /// fn core(session: &session_actix::Session) -> &session_core::Session {
-    ///     session.as_core()
+    /// use session_actix::{SessionError, Session};
+    /// async fn logout(session: Session) -> Result<&'static str, SessionError> {
+    ///     session.destroy();
+    ///     Ok("bye")
     /// }
     /// ```
-    pub fn as_core(&self) -> &session_core::Session {
-        &self.0
-    }
-}
-
-impl Deref for Session {
-    type Target = session_core::Session;
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
-}
+    Session
+);
 
 impl FromRequest for Session {
     type Error = SessionError;
@@ -97,7 +85,7 @@ impl FromRequest for Session {
             req.extensions()
                 .get::<Session>()
                 .cloned()
-                .ok_or(SessionError::MissingMiddleware),
+                .ok_or(SessionError::NotInstalled),
         )
     }
 }

@@ -37,7 +37,7 @@ impl SessionMiddleware {
     pub fn new(manager: SessionManager) -> Self {
         Self {
             manager,
-            clock: Arc::new(system_now),
+            clock: Arc::new(session_core::SystemClock),
         }
     }
 
@@ -67,12 +67,6 @@ impl SessionMiddleware {
         self.clock = clock;
         self
     }
-}
-
-// The one place the adapter reads the system clock: the core takes `now` as an argument.
-#[allow(clippy::disallowed_methods)]
-fn system_now() -> time::OffsetDateTime {
-    time::OffsetDateTime::now_utc()
 }
 
 impl<S, B> Transform<S, ServiceRequest> for SessionMiddleware

@@ -1,61 +1,33 @@
 //! The error a handler returns when the session fails.
 
-use std::fmt;
-
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 
-/// A [`session_core::SessionError`] as an axum response, so handlers can use `?` on session
-/// calls. The response is the error's status (503 when the store is down or slow, 500
-/// otherwise) with a generic body; the cause is logged with `tracing`, never sent.
-///
-/// ```
-/// use axum::response::IntoResponse;
-/// use session_core::{StoreError, StoreErrorKind};
-/// let down = session_core::SessionError::Store(StoreError::from_kind(StoreErrorKind::Unavailable));
-/// let err = session_axum::SessionError::from(down);
-/// assert_eq!(err.status(), 503);
-/// assert_eq!(err.into_response().status(), 503);
-/// ```
-#[derive(Debug)]
-pub struct SessionError(pub session_core::SessionError);
-
-impl SessionError {
-    /// The HTTP status this error answers with. A conflict can only arise while the layer
-    /// saves, where the configured conflict status applies; here it is 409.
+session_core::session_error!(
+    /// Why the session is unavailable to a handler; `?` turns a
+    /// [`session_core::SessionError`] into it. As a response it has [`SessionError::status`]
+    /// and a short body; the cause is logged with `tracing`, never sent to the client.
     ///
     /// ```
+    /// use axum::response::IntoResponse;
     /// let err = session_axum::SessionError::from(session_core::SessionError::Conflict);
     /// assert_eq!(err.status(), 409);
+    /// assert_eq!(session_axum::SessionError::NotInstalled.into_response().status(), 500);
     /// ```
-    pub fn status(&self) -> u16 {
-        self.0.status(409)
-    }
-}
-
-impl From<session_core::SessionError> for SessionError {
-    fn from(e: session_core::SessionError) -> Self {
-        Self(e)
-    }
-}
-
-impl fmt::Display for SessionError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "session error: {}", self.0)
-    }
-}
-
-impl std::error::Error for SessionError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.0)
-    }
-}
+    SessionError,
+    "add session_axum::SessionLayer to the router (Router::layer, after the routes that use Session)"
+);
 
 impl IntoResponse for SessionError {
     fn into_response(self) -> Response {
         let status =
             StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        tracing::error!(error = %self.0, status = status.as_u16(), "session error in handler");
+        tracing::error!(error = %self, status = status.as_u16(), "session error in handler");
+        // A missing layer is the app's setup, not the client's doing: the body says how to fix
+        // it. Other causes stay in the log.
+        if let Self::NotInstalled = self {
+            return (status, self.to_string()).into_response();
+        }
         let body = match status {
             StatusCode::SERVICE_UNAVAILABLE => "session storage is unavailable; try again shortly",
             StatusCode::CONFLICT => "the session changed concurrently; try again",

@@ -14,13 +14,6 @@ use crate::future::ResponseFuture;
 
 /// The system clock, the default for every layer.
 ///
-/// The workspace's clippy configuration bans reading the clock so that `session-core` stays
-/// deterministic; an adapter is the one place that must read it, here and nowhere else.
-#[allow(clippy::disallowed_methods)]
-fn system_now() -> time::OffsetDateTime {
-    time::OffsetDateTime::now_utc()
-}
-
 /// A [`Layer`] that gives every request a [`session_core::Session`] and applies the session's
 /// outcome to the response. Works with axum's `Router::layer`, nested routers and any
 /// tower/hyper stack whose response body implements [`Default`].
@@ -58,7 +51,7 @@ impl SessionLayer {
     pub fn new(manager: SessionManager) -> Self {
         Self {
             manager,
-            clock: Arc::new(system_now),
+            clock: Arc::new(session_core::SystemClock),
             tls: false,
         }
     }
@@ -92,8 +85,25 @@ impl SessionLayer {
     /// # let _ = layer;
     /// ```
     #[must_use]
-    pub fn with_clock(mut self, clock: impl Clock) -> Self {
-        self.clock = Arc::new(clock);
+    pub fn with_clock(self, clock: impl Clock) -> Self {
+        self.with_shared_clock(Arc::new(clock))
+    }
+
+    /// Reads the time from a clock shared with other parts of the app (a test's fake clock
+    /// moved forward to reach timeouts, say).
+    ///
+    /// ```
+    /// # use session_core::{Config, SessionManager};
+    /// # let config = Config::builder().secret("a secret of at least thirty-two bytes!!").build().unwrap();
+    /// # let manager = SessionManager::new(config, session_stores::MemoryStore::new());
+    /// use session_axum::Clock;
+    /// let clock: std::sync::Arc<dyn Clock> = std::sync::Arc::new(session_axum::SystemClock);
+    /// let layer = session_axum::SessionLayer::new(manager).with_shared_clock(clock);
+    /// # let _ = layer;
+    /// ```
+    #[must_use]
+    pub fn with_shared_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
         self
     }
 

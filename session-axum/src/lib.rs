@@ -69,6 +69,14 @@ mod future;
 mod layer;
 
 pub use error::SessionError;
-pub use extract::{MissingSessionLayer, Session};
+pub use extract::Session;
 pub use future::ResponseFuture;
 pub use layer::{SessionLayer, SessionService};
+
+/// The core crate, for what the prelude leaves out (the adapter kit, decisions, ...).
+pub use session_core;
+pub use session_core::adapter::prelude::*;
+/// The stores crate.
+pub use session_stores;
+#[doc(no_inline)]
+pub use session_stores::*;

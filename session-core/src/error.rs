@@ -32,6 +32,11 @@ pub enum SessionError {
     /// returned by that `insert` call before anything is written, never by
     /// [`crate::SessionManager::finish`]. The message names the key.
     RefusedKey(RefusedKey),
+    /// A change made through the session after the request's response was finished (from a
+    /// task the handler spawned, say): it could no longer be saved, so nothing was changed.
+    /// Save from such a task through a session of its own request, or end sessions with
+    /// [`crate::SessionManager::revoke`].
+    Finished,
 }
 
 impl SessionError {
@@ -71,6 +76,10 @@ impl fmt::Display for SessionError {
             ),
             Self::Codec(e) => e.fmt(f),
             Self::Random(e) => e.fmt(f),
+            Self::Finished => f.write_str(
+                "the session was changed after its request finished; the change cannot be saved \
+                 and was not made",
+            ),
             Self::TooLarge { size, limit } => write!(
                 f,
                 "the session encodes to {size} bytes, over the {limit}-byte limit; nothing was saved"
@@ -87,7 +96,7 @@ impl std::error::Error for SessionError {
             Self::Codec(e) => Some(e),
             Self::Random(e) => Some(e),
             Self::RefusedKey(e) => Some(e),
-            Self::Conflict | Self::TooLarge { .. } => None,
+            Self::Conflict | Self::TooLarge { .. } | Self::Finished => None,
         }
     }
 }

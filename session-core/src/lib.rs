@@ -47,6 +47,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod adapter;
 mod base64_table;
 mod config;
 mod cookie_header;
@@ -78,7 +79,7 @@ pub use error::SessionError;
 pub use id::{RandomnessUnavailable, SessionId, ID_BYTES};
 #[cfg(feature = "http")]
 pub use manager::InvalidHeader;
-pub use manager::{Finish, Outcome, SessionManager, UserSession};
+pub use manager::{Finish, Outcome, SessionManager, SessionManagerBuilder, UserSession};
 pub use record::{
     duration_millis, from_unix_millis, unix_millis, Codec, CodecError, JsonCodec, LazyState,
     Record, SessionState,
@@ -107,6 +108,24 @@ pub use transport::TokenHeader;
 pub trait Clock: Send + Sync + 'static {
     /// The current instant.
     fn now(&self) -> time::OffsetDateTime;
+}
+
+/// The system clock (UTC), for adapters and background tasks. The core itself never calls
+/// it: every function that needs the time takes `now`.
+///
+/// ```
+/// use session_core::{Clock, SystemClock};
+/// assert!(SystemClock.now().year() >= 2024);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    // The one reading of the system clock in the workspace's libraries.
+    #[allow(clippy::disallowed_methods)]
+    fn now(&self) -> time::OffsetDateTime {
+        time::OffsetDateTime::now_utc()
+    }
 }
 
 impl<F: Fn() -> time::OffsetDateTime + Send + Sync + 'static> Clock for F {

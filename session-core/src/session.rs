@@ -111,6 +111,8 @@ pub(crate) struct State {
     pub(crate) max_age_changed: bool,
     pub(crate) regenerated: bool,
     pub(crate) destroyed: bool,
+    /// The request's `finish` has run: writes are refused (see [`SessionError::Finished`]).
+    pub(crate) finished: bool,
 }
 
 impl State {
@@ -132,6 +134,15 @@ impl State {
             max_age_changed: false,
             regenerated: false,
             destroyed: false,
+            finished: false,
+        }
+    }
+
+    /// What a handle holds once `finish` has taken its state.
+    pub(crate) fn finished(now: OffsetDateTime) -> Self {
+        Self {
+            finished: true,
+            ..Self::new(now)
         }
     }
 
@@ -207,6 +218,19 @@ impl Session {
         self.loaded_to_read(None).await
     }
 
+    /// [`Session::loaded`] for a change: refused once the request's `finish` has run, when
+    /// the change could no longer be saved.
+    async fn writable(&self) -> Result<MutexGuard<'_, State>, SessionError> {
+        if self.lock().finished {
+            return Err(SessionError::Finished);
+        }
+        let state = self.loaded().await?;
+        if state.finished {
+            return Err(SessionError::Finished);
+        }
+        Ok(state)
+    }
+
     /// [`Session::loaded`] for a read of `key`, which a lazy load can decode in its check.
     async fn loaded_to_read(
         &self,
@@ -214,6 +238,12 @@ impl Session {
     ) -> Result<MutexGuard<'_, State>, SessionError> {
         self.shared.manager.ensure_loaded(self, key).await?;
         Ok(self.lock())
+    }
+
+    /// The manager this session belongs to: its configuration, its store, and the calls that
+    /// act on other sessions ([`SessionManager::revoke_owned`], [`SessionManager::user_sessions`]).
+    pub fn manager(&self) -> &SessionManager {
+        &self.shared.manager
     }
 
     /// The value under `key`, deserialised, or `None` when absent.
@@ -234,19 +264,19 @@ impl Session {
         if let Some(format) = self.shared.manager.token_format() {
             format.check_key(key, &value)?;
         }
-        self.loaded().await?.write(key, Some(value))?;
+        self.writable().await?.write(key, Some(value))?;
         Ok(())
     }
 
     /// Removes `key`, returning its raw value.
     pub async fn remove(&self, key: &str) -> Result<Option<Value>, SessionError> {
-        Ok(self.loaded().await?.write(key, None)?)
+        Ok(self.writable().await?.write(key, None)?)
     }
 
     /// Removes every key. With [`crate::Unset::Destroy`] (the default) an emptied session is
     /// destroyed at the end of the request.
     pub async fn clear(&self) -> Result<(), SessionError> {
-        let mut state = self.loaded().await?;
+        let mut state = self.writable().await?;
         if !state.data.is_empty() {
             state.data.clear();
             state.cleared = true;
@@ -268,13 +298,15 @@ impl Session {
     /// Gives the session a new id, keeping its data, and deletes the old record: call it on
     /// login and on any privilege change, against session fixation.
     pub async fn regenerate(&self) -> Result<(), SessionError> {
-        let mut state = self.loaded().await?;
+        let mut state = self.writable().await?;
         state.id = Some(SessionId::generate()?);
         state.regenerated = true;
         Ok(())
     }
 
-    /// Ends the session: the record is deleted and the cookie cleared. Needs no load.
+    /// Ends the session: the record is deleted and the cookie cleared. Needs no load. After
+    /// the request's `finish` it has no effect (there is no response left to clear the cookie
+    /// in): end a session from a background task with [`SessionManager::revoke`].
     pub fn destroy(&self) {
         let mut state = self.lock();
         state.destroyed = true;
@@ -285,7 +317,7 @@ impl Session {
     /// timeout) for it: `Some(30 days)` is "remember me"; `None` makes the cookie a
     /// browser-session cookie, whatever the configuration says. The cookie is re-sent.
     pub async fn set_max_age(&self, max_age: Option<Duration>) -> Result<(), SessionError> {
-        let mut state = self.loaded().await?;
+        let mut state = self.writable().await?;
         // Zero is how a browser-session choice is stored (see `SessionState::max_age`).
         let max_age = Some(max_age.filter(|d| !d.is_zero()).unwrap_or(Duration::ZERO));
         if state.max_age != max_age {
@@ -308,7 +340,7 @@ impl Session {
     /// # Ok(()) }
     /// ```
     pub async fn set_user(&self, user: Option<&str>) -> Result<(), SessionError> {
-        let mut state = self.loaded().await?;
+        let mut state = self.writable().await?;
         if state.user.as_deref() != user {
             state.user = user.map(str::to_owned);
             state.user_changed = true;

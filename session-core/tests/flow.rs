@@ -561,3 +561,43 @@ fn a_read_after_a_destroy_still_deletes_the_record() {
     finish_destroyed(&m, s, &store);
     assert_eq!(store.take_log(), ["create", "delete"]);
 }
+
+/// A task the handler spawned (a WebSocket, an SSE stream) that writes after the response
+/// was finished gets an error instead of losing the write; reads still work.
+#[test]
+fn writes_after_finish_are_refused_not_lost() {
+    let store = LogStore::default();
+    let m = manager(&store, |b| b);
+    let cookie = login(&m, NOW);
+    for touched in [false, true] {
+        let s = begin(&m, Some(&cookie), NOW);
+        if touched {
+            run(s.insert("seen", true)).unwrap();
+        }
+        let task = s.clone();
+        let _ = run(m.finish(s, 200, NOW)).unwrap();
+        assert!(matches!(
+            run(task.insert("late", 1)),
+            Err(SessionError::Finished)
+        ));
+        assert!(matches!(
+            run(task.remove("user")),
+            Err(SessionError::Finished)
+        ));
+        assert!(matches!(run(task.clear()), Err(SessionError::Finished)));
+        assert!(matches!(
+            run(task.regenerate()),
+            Err(SessionError::Finished)
+        ));
+        assert!(matches!(
+            run(task.set_user(Some("eve"))),
+            Err(SessionError::Finished)
+        ));
+        assert_eq!(
+            run(task.get::<String>("user")).unwrap().as_deref(),
+            Some("ann")
+        );
+    }
+    let s = begin(&m, Some(&cookie), NOW);
+    assert_eq!(run(s.get::<u64>("late")).unwrap(), None);
+}

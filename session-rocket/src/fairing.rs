@@ -69,7 +69,7 @@ impl SessionFairing {
     pub fn new(manager: SessionManager) -> Self {
         Self {
             manager,
-            clock: Arc::new(system_now),
+            clock: Arc::new(session_core::SystemClock),
         }
     }
 
@@ -99,12 +99,6 @@ impl SessionFairing {
         self.clock = clock;
         self
     }
-}
-
-// The one place the adapter reads the system clock: the core takes `now` as an argument.
-#[allow(clippy::disallowed_methods)]
-fn system_now() -> time::OffsetDateTime {
-    time::OffsetDateTime::now_utc()
 }
 
 struct View<'a, 'r>(&'a Request<'r>);

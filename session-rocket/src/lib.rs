@@ -45,48 +45,35 @@
 mod error;
 mod fairing;
 
-use std::ops::Deref;
-
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 
 pub use error::SessionError;
 pub use fairing::SessionFairing;
 
-/// The request's session: a request guard that derefs to [`session_core::Session`], so it has
-/// the same API as in every other adapter. Needs [`SessionFairing`] attached; without it the
-/// guard fails with [`SessionError::MissingFairing`] (a 500).
-///
-/// ```
-/// use session_rocket::{SessionError, Session};
-/// #[rocket::post("/logout")]
-/// fn logout(session: Session) -> &'static str {
-///     session.destroy();
-///     "bye"
-/// }
-/// ```
-#[derive(Clone, Debug)]
-pub struct Session(session_core::Session);
+/// The core crate, for what the prelude leaves out (the adapter kit, decisions, ...).
+pub use session_core;
+pub use session_core::adapter::prelude::*;
+/// The stores crate.
+pub use session_stores;
+#[doc(no_inline)]
+pub use session_stores::*;
 
-impl Session {
-    /// The core session handle.
+session_core::session_handle!(
+    /// The request's session: a request guard that derefs to [`session_core::Session`], so it
+    /// has the same API as in every other adapter. Needs [`SessionFairing`] attached; without
+    /// it the guard fails with [`SessionError::NotInstalled`] (a 500).
     ///
     /// ```
-    /// fn core(session: &session_rocket::Session) -> &session_core::Session {
-    ///     session.as_core()
+    /// use session_rocket::{SessionError, Session};
+    /// #[rocket::post("/logout")]
+    /// fn logout(session: Session) -> &'static str {
+    ///     session.destroy();
+    ///     "bye"
     /// }
     /// ```
-    pub fn as_core(&self) -> &session_core::Session {
-        &self.0
-    }
-}
-
-impl Deref for Session {
-    type Target = session_core::Session;
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
-}
+    Session
+);
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for Session {
@@ -94,8 +81,8 @@ impl<'r> FromRequest<'r> for Session {
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, SessionError> {
         match fairing::current(req) {
-            Some(session) => Outcome::Success(Session(session)),
-            None => Outcome::Error((Status::InternalServerError, SessionError::MissingFairing)),
+            Some(session) => Outcome::Success(Session::from(session)),
+            None => Outcome::Error((Status::InternalServerError, SessionError::NotInstalled)),
         }
     }
 }

@@ -2,7 +2,6 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::ops::Deref;
 use std::sync::Arc;
 
 use session_core::{Clock, HttpRequest, SessionManager};
@@ -35,7 +34,7 @@ impl Sessions {
     pub fn new(manager: SessionManager) -> Self {
         Self {
             manager,
-            clock: Arc::new(system_now),
+            clock: Arc::new(session_core::SystemClock),
             tls: false,
         }
     }
@@ -109,49 +108,27 @@ impl Sessions {
                     peer: peer.map(|addr| addr.ip()),
                     tls: sessions.tls,
                 };
-                Session {
-                    inner: sessions.manager.begin(&view, sessions.clock.now()),
-                    sessions: sessions.clone(),
-                }
+                Session::from(sessions.manager.begin(&view, sessions.clock.now()))
             })
     }
 }
 
-// The one place the adapter reads the system clock: the core takes `now` as an argument.
-#[allow(clippy::disallowed_methods)]
-fn system_now() -> time::OffsetDateTime {
-    time::OffsetDateTime::now_utc()
-}
-
-/// The request's session: derefs to [`session_core::Session`], so it has the same API as in
-/// every other adapter, and [`Session::finish`] applies it to the reply. warp has no
-/// response hook, so a session that is dropped without `finish` is not saved and sends no
-/// cookie (as if the handler had not touched it).
-///
-/// ```
-/// async fn logout(session: session_warp::Session) -> warp::reply::Response {
-///     session.destroy();
-///     session.finish("bye").await
-/// }
-/// ```
-#[derive(Clone)]
-pub struct Session {
-    inner: session_core::Session,
-    sessions: Sessions,
-}
-
-impl Session {
-    /// The core session handle.
+session_core::session_handle!(
+    /// The request's session: derefs to [`session_core::Session`], so it has the same API as in
+    /// every other adapter, and [`Session::finish`] applies it to the reply. warp has no
+    /// response hook, so a session that is dropped without `finish` is not saved and sends no
+    /// cookie (as if the handler had not touched it).
     ///
     /// ```
-    /// fn core(session: &session_warp::Session) -> &session_core::Session {
-    ///     session.as_core()
+    /// async fn logout(session: session_warp::Session) -> warp::reply::Response {
+    ///     session.destroy();
+    ///     session.finish("bye").await
     /// }
     /// ```
-    pub fn as_core(&self) -> &session_core::Session {
-        &self.inner
-    }
+    Session
+);
 
+impl Session {
     /// Saves the session (store first) and returns `reply` as a response carrying the
     /// `Set-Cookie` the core decided on. If saving fails the response is an empty 503 (store
     /// down), conflict (409 by default) or 500 instead, and the cause is logged.
@@ -167,9 +144,12 @@ impl Session {
     /// ```
     pub async fn finish(self, reply: impl Reply) -> Response {
         let mut res = reply.into_response();
-        let manager = self.sessions.manager;
-        let now = self.inner.began_at();
-        match manager.finish(self.inner, res.status().as_u16(), now).await {
+        let manager = self.as_core().manager().clone();
+        let now = self.as_core().began_at();
+        match manager
+            .finish(self.into_core(), res.status().as_u16(), now)
+            .await
+        {
             Ok(outcome) => match outcome.append_to(res.headers_mut()) {
                 Ok(()) => res,
                 Err(e) => {
@@ -183,18 +163,5 @@ impl Session {
                 empty(status)
             }
         }
-    }
-}
-
-impl Deref for Session {
-    type Target = session_core::Session;
-    fn deref(&self) -> &Self::Target {
-        &self.inner
-    }
-}
-
-impl std::fmt::Debug for Session {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.inner.fmt(f)
     }
 }

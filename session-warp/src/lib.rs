@@ -51,3 +51,11 @@ mod filter;
 
 pub use error::SessionError;
 pub use filter::{Session, Sessions};
+
+/// The core crate, for what the prelude leaves out (the adapter kit, decisions, ...).
+pub use session_core;
+pub use session_core::adapter::prelude::*;
+/// The stores crate.
+pub use session_stores;
+#[doc(no_inline)]
+pub use session_stores::*;

@@ -7,6 +7,7 @@ use super::{
     Config, ConfigError, ConflictPolicy, DuplicateCookies, IdShape, SameSite, Secure, Unset,
 };
 use crate::signing::Keyring;
+use crate::stateless::StatelessKeys;
 use crate::transport::TokenHeader;
 
 /// The shortest secret accepted without [`ConfigBuilder::legacy_secret`].
@@ -413,6 +414,8 @@ impl ConfigBuilder {
             .collect::<Result<Vec<_>, _>>()?;
         let keyring = Keyring::new(self.secrets.iter().map(|(s, _)| s.as_slice()))
             .map_err(|_| ConfigError::NoSecret)?;
+        let strong = self.secrets.iter().filter(|(_, legacy)| !legacy);
+        let stateless_keys = StatelessKeys::new(strong.map(|(s, _)| s.as_slice())).ok();
         Ok(Config {
             name: d.name,
             path: d.path,
@@ -442,6 +445,7 @@ impl ConfigBuilder {
             prefer_header: d.prefer_header,
             token_response_header: d.token_response_header,
             id_shape: d.id_shape,
+            stateless_keys,
         })
     }
 }

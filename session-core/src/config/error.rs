@@ -41,6 +41,10 @@ pub enum ConfigError {
     ZeroDuration(&'static str),
     /// The first secret, which signs new cookies, is a legacy (short) one.
     LegacySecretSigns,
+    /// Stateless sessions need a strong secret, and every secret is a legacy one.
+    NoStrongSecret,
+    /// A session manager was built with neither a store nor a stateless format, or with both.
+    Backend(&'static str),
 }
 
 impl fmt::Display for ConfigError {
@@ -113,6 +117,11 @@ impl fmt::Display for ConfigError {
                     "{what} must be longer than zero: leave it unset to disable it"
                 )
             }
+            Self::NoStrongSecret => f.write_str(
+                "stateless tokens need a secret of at least 32 bytes, and every secret is a \
+                 legacy one: add a strong secret first with .secret(..)",
+            ),
+            Self::Backend(what) => f.write_str(what),
             Self::LegacySecretSigns => f.write_str(
                 "the first secret signs new cookies, and it is a legacy (short) one: put a \
                  strong secret of at least 32 bytes first with .secret(..), or, only while \

@@ -13,6 +13,7 @@ pub(crate) use builder::MIN_SECRET_BYTES;
 pub use error::ConfigError;
 
 use crate::signing::Keyring;
+use crate::stateless::StatelessKeys;
 use crate::transport::TokenHeader;
 
 /// When the cookie carries the `Secure` attribute.
@@ -114,6 +115,9 @@ pub struct Config {
     pub(crate) prefer_header: bool,
     pub(crate) token_response_header: Option<String>,
     pub(crate) id_shape: IdShape,
+    /// The strong secrets (legacy ones left out), for stateless formats, which derive their
+    /// own keys from them; `None` when every secret is a legacy one.
+    pub(crate) stateless_keys: Option<StatelessKeys>,
 }
 
 /// Which signed ids are let through to the store.
@@ -214,6 +218,21 @@ impl Config {
     /// The signing secrets.
     pub fn keyring(&self) -> &Keyring {
         &self.keyring
+    }
+    /// The configured secrets as keys for a stateless format, which derives its own keys from
+    /// them (see [`crate::stateless`]), so that one list of secrets serves cookies and tokens.
+    /// Legacy secrets are left out; an error when there is no other.
+    ///
+    /// ```
+    /// use session_core::{Config, JwtFormat};
+    /// let config = Config::builder().secret("0123456789abcdef0123456789abcdef").build().unwrap();
+    /// let format = JwtFormat::new(config.stateless_keys().unwrap());
+    /// # let _ = format;
+    /// ```
+    pub fn stateless_keys(&self) -> Result<StatelessKeys, ConfigError> {
+        self.stateless_keys
+            .clone()
+            .ok_or(ConfigError::NoStrongSecret)
     }
     /// What a save does on a concurrent change. Default [`ConflictPolicy::Merge`].
     pub fn conflict_policy(&self) -> ConflictPolicy {

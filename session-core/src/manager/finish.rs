@@ -201,6 +201,9 @@ impl SessionManager {
     fn decide(&self, session: &Session, status: u16, now: OffsetDateTime) -> Option<Work> {
         let config = &self.inner.config;
         let mut guard = session.lock();
+        // From here on, a write through a clone of the handle (a task still running after the
+        // response) is refused with `SessionError::Finished` rather than lost.
+        guard.finished = true;
         if !guard.needs_finish() {
             return None;
         }
@@ -211,7 +214,7 @@ impl SessionManager {
         if nothing && matches!(self.inner.backend, Backend::Store(_)) {
             return None;
         }
-        let mut state = std::mem::replace(&mut *guard, State::new(now));
+        let mut state = std::mem::replace(&mut *guard, State::finished(now));
         drop(guard);
         let verified = state.verified.take().flatten();
         Some(Work {

@@ -1,6 +1,7 @@
 //! The driver: sequences the pure decisions around one store (or a stateless token format).
 //! Runtime-agnostic.
 
+mod builder;
 mod finish;
 #[cfg(feature = "http")]
 mod http_headers;
@@ -15,6 +16,7 @@ use std::sync::{Arc, Mutex};
 
 use time::OffsetDateTime;
 
+pub use builder::SessionManagerBuilder;
 pub use finish::Finish;
 #[cfg(feature = "http")]
 pub use http_headers::InvalidHeader;

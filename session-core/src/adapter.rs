@@ -1,0 +1,156 @@
+//! What a framework adapter is made of, and the parts every adapter shares.
+//!
+//! An adapter is three things, named the same in every framework:
+//!
+//! 1. **A per-request hook** (a tower `Layer`, an actix-web middleware, a Rocket fairing, a
+//!    warp filter): before the handler it maps the request head onto [`crate::RequestView`]
+//!    (or [`crate::HttpRequest`]) and calls [`crate::SessionManager::begin`] with
+//!    `clock.now()`; it hands the [`crate::Session`] to the handler (request extensions or
+//!    local state); after the handler it calls [`crate::SessionManager::finish`] with the
+//!    response status, and appends [`crate::Outcome::headers`] to the response. When `finish`
+//!    fails it replaces the response with an empty one whose status is
+//!    [`crate::SessionError::status`] (with the configured conflict status). Its constructor is
+//!    `new(manager)`, with `with_clock`, `with_shared_clock` and `manager()`.
+//! 2. **A `Session` extractor**, declared with [`session_handle!`]: the core's handle behind
+//!    the framework's extractor trait.
+//! 3. **A `SessionError`**, declared with [`session_error!`]: the same variants and statuses
+//!    everywhere, behind the framework's response trait.
+//!
+//! The crate re-exports [`prelude`] and the stores, so that an application depends on its
+//! framework's adapter alone.
+
+/// Declares an adapter's `Session` type: the core's [`crate::Session`] in a newtype (so the
+/// adapter can implement its framework's extractor trait for it), dereferencing to it, with
+/// [`as_core`](crate::Session) and `into_core`.
+///
+/// ```
+/// session_core::session_handle!(
+///     /// The request's session.
+///     Session
+/// );
+/// fn uses(session: &Session) -> &session_core::Session {
+///     session.as_core()
+/// }
+/// ```
+#[macro_export]
+macro_rules! session_handle {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug)]
+        pub struct $name($crate::Session);
+
+        impl $name {
+            /// The core's session handle, which this type dereferences to.
+            pub fn as_core(&self) -> &$crate::Session {
+                &self.0
+            }
+
+            /// The core's session handle, by value.
+            pub fn into_core(self) -> $crate::Session {
+                self.0
+            }
+        }
+
+        impl ::std::ops::Deref for $name {
+            type Target = $crate::Session;
+
+            fn deref(&self) -> &$crate::Session {
+                &self.0
+            }
+        }
+
+        impl ::std::convert::From<$crate::Session> for $name {
+            fn from(session: $crate::Session) -> Self {
+                Self(session)
+            }
+        }
+    };
+}
+
+/// Declares an adapter's `SessionError`: the same variants, messages and statuses in every
+/// adapter. `$missing` says how to install the adapter, for the error a handler gets when it
+/// asks for the session on a route the adapter does not cover.
+///
+/// - `Session(e)`: a session call in the handler failed: 503 when the store is down or slow,
+///   500 otherwise;
+/// - `Finish(e, status)`: finishing the session after the handler failed; `status` was chosen
+///   with the configured conflict status (409 by default);
+/// - `NotInstalled`: no session on this request (a 500: a mistake in the app's setup).
+///
+/// ```
+/// session_core::session_error!(
+///     /// Why the session is unavailable.
+///     SessionError,
+///     "add the session layer to the router"
+/// );
+/// use session_core::{StoreError, StoreErrorKind};
+/// let down = session_core::SessionError::Store(StoreError::from_kind(StoreErrorKind::Unavailable));
+/// assert_eq!(SessionError::from(down).status(), 503);
+/// assert_eq!(SessionError::NotInstalled.status(), 500);
+/// assert!(SessionError::NotInstalled.to_string().contains("add the session layer"));
+/// ```
+#[macro_export]
+macro_rules! session_error {
+    ($(#[$meta:meta])* $name:ident, $missing:literal) => {
+        $(#[$meta])*
+        #[derive(Debug)]
+        #[non_exhaustive]
+        pub enum $name {
+            /// A session call in the handler failed (store down, undecodable value, a write
+            /// after the response, ...).
+            Session($crate::SessionError),
+            /// Finishing the session after the handler failed; the status to answer with.
+            Finish($crate::SessionError, u16),
+            /// The handler asked for the session on a route the adapter does not cover.
+            NotInstalled,
+        }
+
+        impl $name {
+            /// The HTTP status to answer with: 503 when the store is down or slow, the
+            /// conflict status for a concurrent change while finishing, 500 otherwise.
+            pub fn status(&self) -> u16 {
+                match self {
+                    Self::Session(e) => e.status(409),
+                    Self::Finish(_, status) => *status,
+                    Self::NotInstalled => 500,
+                }
+            }
+        }
+
+        impl ::std::convert::From<$crate::SessionError> for $name {
+            fn from(e: $crate::SessionError) -> Self {
+                Self::Session(e)
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match self {
+                    Self::Session(e) | Self::Finish(e, _) => write!(f, "session error: {e}"),
+                    Self::NotInstalled => f.write_str(concat!("no session on this request: ", $missing)),
+                }
+            }
+        }
+
+        impl ::std::error::Error for $name {
+            fn source(&self) -> ::std::option::Option<&(dyn ::std::error::Error + 'static)> {
+                match self {
+                    Self::Session(e) | Self::Finish(e, _) => Some(e),
+                    Self::NotInstalled => None,
+                }
+            }
+        }
+    };
+}
+
+/// What an application imports, re-exported by every adapter crate beside its own `Session`,
+/// `SessionError` and hook.
+pub mod prelude {
+    pub use crate::stateless::{EncryptedFormat, JwtFormat, SignedFormat, StatelessKeys};
+    pub use crate::{
+        Clock, Codec, Config, ConfigBuilder, ConfigError, ConflictPolicy, DuplicateCookies,
+        JsonCodec, Record, SameSite, Secure, SessionId, SessionManager, SessionManagerBuilder,
+        Store, StoreError, StoreErrorKind, SystemClock, TokenFormat, TokenHeader, Unset,
+        UserSession,
+    };
+}

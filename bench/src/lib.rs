@@ -6,7 +6,11 @@
 //! - `bench-server --variant NAME --port N [--redis URL]`: one HTTP server of one
 //!   [`Variant`] on a single-threaded runtime, with the routes of every [`Scenario`].
 //! - `bench-runner`: starts Redis, runs every variant's scenarios under `wrk` three rounds
-//!   interleaved (server and load generator pinned to different cores) and prints the table.
+//!   interleaved (server and load generator pinned to different cores), prints the table and
+//!   writes its chart (an SVG of the ratios to bare, see [`runner::Chart`]).
+//! - `bench-paired`: each variant against its bare server in alternating short slices, with
+//!   the controls; prints the table and writes its chart.
+//! - `bench-chart`: draws the chart from a saved markdown table.
 //! - `memory_footprint`: bytes per session, sweep time and request latency during a sweep of
 //!   the memory store.
 //!

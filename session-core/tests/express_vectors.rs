@@ -124,7 +124,7 @@ fn verify_vectors_through_manager() {
             .cookie_name(name)
             .duplicate_cookies(DuplicateCookies::FirstOnly)
             .sign_with_legacy_secret()
-            .foreign_ids();
+            .foreign_ids(true);
         for secret in strings(&v["secrets"]) {
             builder = builder.legacy_secret(secret);
         }

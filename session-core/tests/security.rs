@@ -204,7 +204,7 @@ fn a_signed_value_not_shaped_like_an_id_never_reaches_the_store() {
         .sign("ABCDEFGHIJKLMNOPQRSTUVWXYZabcd-_");
     assert_eq!(user_at(&m, &format!("id={}", urlencode(&good)), NOW), None);
     assert_eq!(store.take_log(), ["load"]);
-    let m = SessionManager::new(config(|b| b.foreign_ids()), store.clone());
+    let m = SessionManager::new(config(|b| b.foreign_ids(true)), store.clone());
     assert_eq!(
         user_at(&m, &format!("id={}", urlencode(&signed)), NOW),
         None

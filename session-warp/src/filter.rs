@@ -1,26 +1,26 @@
-//! The filter that begins a session and the finisher that saves it.
+//! The filters that run a handler with the request's session and finish it after.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use session_core::{Clock, HttpRequest, SessionManager};
 use warp::http::HeaderMap;
 use warp::reply::{Reply, Response};
-use warp::Filter;
+use warp::{Filter, Rejection};
 
 use crate::error::empty;
 
-/// The manager and clock the session filter uses. Cheap to clone.
+/// The manager and clock the session filters use. Cheap to clone.
 ///
 /// ```
-/// use session_core::{Config, SessionManager};
-/// use session_stores::MemoryStore;
-/// use session_warp::Sessions;
+/// use session_warp::{Config, MemoryStore, SessionManager, Sessions};
 ///
 /// let config = Config::builder().secret("a secret of at least thirty-two bytes!!").build().unwrap();
 /// let sessions = Sessions::new(SessionManager::new(config, MemoryStore::new()));
-/// let filter = sessions.filter();
+/// let route = sessions.handle(|session| async move { session.destroy(); "bye" });
+/// # let _ = route;
 /// ```
 #[derive(Clone)]
 pub struct Sessions {
@@ -83,22 +83,86 @@ impl Sessions {
         self
     }
 
-    /// A filter that yields the request's [`Session`]. It never rejects and makes no store
-    /// call: the session loads when the handler first uses it.
+    /// A filter that runs `handler` with the request's [`Session`], then finishes the
+    /// session: saves it (store first) and adds the `Set-Cookie` the core decided on to the
+    /// handler's reply. If saving fails the response is an empty 503 (store down), conflict
+    /// (409 by default) or 500 instead, and the cause is logged. There is no other way to get
+    /// a session in warp, so a handler cannot forget to save one.
     ///
-    /// The connection is taken as plain HTTP unless [`Sessions::serving_tls`] says
-    /// otherwise; `Secure::Auto` then relies on a trusted proxy.
+    /// Nothing is loaded until the handler first uses the session. The connection is taken as
+    /// plain HTTP unless [`Sessions::serving_tls`] says otherwise.
     ///
     /// ```
-    /// # use session_core::{Config, SessionManager};
-    /// # let config = Config::builder().secret("a secret of at least thirty-two bytes!!").build().unwrap();
-    /// # let sessions = session_warp::Sessions::new(SessionManager::new(config, session_stores::MemoryStore::new()));
+    /// use session_warp::{Session, SessionError, Sessions};
     /// use warp::Filter;
-    /// let route = warp::path("hello")
-    ///     .and(sessions.filter())
-    ///     .then(|session: session_warp::Session| session.finish("hi"));
+    /// # let config = session_warp::Config::builder().secret("a secret of at least thirty-two bytes!!").build().unwrap();
+    /// # let sessions = Sessions::new(session_warp::SessionManager::new(config, session_warp::MemoryStore::new()));
+    /// async fn visit(session: Session) -> Result<String, SessionError> {
+    ///     let n: u64 = session.get("visits").await?.unwrap_or(0) + 1;
+    ///     session.insert("visits", n).await?;
+    ///     Ok(format!("visit {n}"))
+    /// }
+    /// let route = warp::path("visit").and(sessions.handle(visit));
+    /// # let _ = route;
     /// ```
-    pub fn filter(&self) -> impl Filter<Extract = (Session,), Error = Infallible> + Clone {
+    pub fn handle<H, Fut, R>(
+        &self,
+        handler: H,
+    ) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone
+    where
+        H: Fn(Session) -> Fut + Clone + Send + Sync + 'static,
+        Fut: Future<Output = R> + Send,
+        R: Reply,
+    {
+        self.begin().then(move |session: Session| {
+            let handler = handler.clone();
+            async move {
+                let reply = handler(session.clone()).await;
+                session.finish(reply).await
+            }
+        })
+    }
+
+    /// [`Sessions::handle`] for a handler that also takes what `args` extracts (a path
+    /// parameter, a body; several as one tuple, with `.map(|a, b| (a, b))`).
+    ///
+    /// ```
+    /// use session_warp::{Session, SessionError, Sessions};
+    /// use warp::Filter;
+    /// # let config = session_warp::Config::builder().secret("a secret of at least thirty-two bytes!!").build().unwrap();
+    /// # let sessions = Sessions::new(session_warp::SessionManager::new(config, session_warp::MemoryStore::new()));
+    /// async fn login(name: String, session: Session) -> Result<&'static str, SessionError> {
+    ///     session.regenerate().await?;
+    ///     session.set_user(Some(&name)).await?;
+    ///     Ok("welcome")
+    /// }
+    /// let route = warp::path("login").and(sessions.handle_with(warp::path::param(), login));
+    /// # let _ = route;
+    /// ```
+    pub fn handle_with<F, T, H, Fut, R>(
+        &self,
+        args: F,
+        handler: H,
+    ) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone
+    where
+        F: Filter<Extract = (T,), Error = Rejection> + Clone + Send + Sync + 'static,
+        T: Send + 'static,
+        H: Fn(T, Session) -> Fut + Clone + Send + Sync + 'static,
+        Fut: Future<Output = R> + Send,
+        R: Reply,
+    {
+        args.and(self.begin())
+            .then(move |args: T, session: Session| {
+                let handler = handler.clone();
+                async move {
+                    let reply = handler(args, session.clone()).await;
+                    session.finish(reply).await
+                }
+            })
+    }
+
+    /// Begins the request's session: no IO, no rejection.
+    fn begin(&self) -> impl Filter<Extract = (Session,), Error = Infallible> + Clone {
         let sessions = self.clone();
         warp::header::headers_cloned()
             .and(warp::addr::remote())
@@ -114,15 +178,13 @@ impl Sessions {
 }
 
 session_core::session_handle!(
-    /// The request's session: derefs to [`session_core::Session`], so it has the same API as in
-    /// every other adapter, and [`Session::finish`] applies it to the reply. warp has no
-    /// response hook, so a session that is dropped without `finish` is not saved and sends no
-    /// cookie (as if the handler had not touched it).
+    /// The request's session, given to a handler by [`Sessions::handle`]: derefs to
+    /// [`session_core::Session`], so it has the same API as in every other adapter.
     ///
     /// ```
-    /// async fn logout(session: session_warp::Session) -> warp::reply::Response {
+    /// async fn logout(session: session_warp::Session) -> &'static str {
     ///     session.destroy();
-    ///     session.finish("bye").await
+    ///     "bye"
     /// }
     /// ```
     Session
@@ -130,19 +192,8 @@ session_core::session_handle!(
 
 impl Session {
     /// Saves the session (store first) and returns `reply` as a response carrying the
-    /// `Set-Cookie` the core decided on. If saving fails the response is an empty 503 (store
-    /// down), conflict (409 by default) or 500 instead, and the cause is logged.
-    ///
-    /// ```
-    /// async fn handler(session: session_warp::Session) -> warp::reply::Response {
-    ///     let reply = match session.insert("seen", true).await {
-    ///         Ok(()) => Ok("noted"),
-    ///         Err(e) => Err(session_warp::SessionError::from(e)),
-    ///     };
-    ///     session.finish(reply).await
-    /// }
-    /// ```
-    pub async fn finish(self, reply: impl Reply) -> Response {
+    /// `Set-Cookie` the core decided on, or an empty error response if saving fails.
+    async fn finish(self, reply: impl Reply) -> Response {
         let mut res = reply.into_response();
         let manager = self.as_core().manager().clone();
         let now = self.as_core().began_at();

@@ -1,16 +1,15 @@
 //! # session-warp
 //!
-//! [warp](https://docs.rs/warp) adapter for [`session_core`]: [`Sessions::filter`] yields the
-//! request's [`Session`], and [`Session::finish`] turns the handler's reply into the response
-//! with the core's `Set-Cookie` applied (saving the session first).
+//! [warp](https://docs.rs/warp) adapter for [`session_core`]: [`Sessions::handle`] runs a
+//! handler with the request's [`Session`] and then finishes it: the session is saved (store
+//! first) and the core's `Set-Cookie` added to the handler's reply. There is no way to take a
+//! session without that finish, so a save cannot be forgotten.
 //!
 //! ```
-//! use session_core::{Config, Secure, SessionManager};
-//! use session_stores::MemoryStore;
-//! use session_warp::{SessionError, Session, Sessions};
+//! use session_warp::{Config, MemoryStore, Secure, Session, SessionError, SessionManager, Sessions};
 //! use warp::Filter;
 //!
-//! async fn visit(session: &Session) -> Result<String, SessionError> {
+//! async fn visit(session: Session) -> Result<String, SessionError> {
 //!     let visits: u64 = session.get("visits").await?.unwrap_or(0);
 //!     session.insert("visits", visits + 1).await?;
 //!     Ok(format!("visit {}", visits + 1))
@@ -22,13 +21,7 @@
 //!     .secure(Secure::Never) // plain-HTTP development server
 //!     .build()?;
 //! let sessions = Sessions::new(SessionManager::new(config, MemoryStore::new()));
-//!
-//! let route = warp::path::end()
-//!     .and(sessions.filter())
-//!     .then(|session: Session| async move {
-//!         let reply = visit(&session).await;
-//!         session.finish(reply).await
-//!     });
+//! let route = warp::path::end().and(sessions.handle(visit));
 //!
 //! // Serve it with `warp::serve(route)`; here one request is pushed through the filter.
 //! let res = warp::test::request().path("/").reply(&route).await;
@@ -40,7 +33,7 @@
 //!
 //! Errors: a store that fails while the handler uses the session surfaces as [`SessionError`], which
 //! is a [`warp::Reply`] (so a handler's `Result<impl Reply, SessionError>` is a reply); one that fails
-//! while [`Session::finish`] saves turns the response into an empty 503 (store down or slow),
+//! while the session is saved after the handler turns the response into an empty 503 (store down or slow),
 //! conflict (409 by default) or 500. Nothing panics and nothing is half-saved: on a 5xx reply
 //! the core saves nothing.
 #![forbid(unsafe_code)]

@@ -1,5 +1,7 @@
-//! The comparison: every variant's scenarios under `wrk`, rounds interleaved, one table.
+//! The comparison: every variant's scenarios under `wrk`, rounds interleaved, one table and
+//! one chart.
 
+mod chart;
 mod paired;
 mod process;
 mod table;
@@ -8,9 +10,10 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub use chart::{Bar, Chart};
 pub use paired::{render_paired, run_paired, PairedRow, Pairs};
 pub use process::{free_port, Redis, Server};
-pub use table::{render, Row};
+pub use table::{render, rows, Row};
 
 use crate::variant::{Layer, Scenario, Variant, VARIANTS};
 use crate::wrk::{self, Measurement};
@@ -40,6 +43,9 @@ pub struct Settings {
     /// Niceness of the server, wrk and Redis (`BENCH_NICE`, e.g. -20 as root to keep other
     /// work on the machine from disturbing the run; default: unchanged).
     pub nice: Option<i32>,
+    /// Where the charts of a run are written (`BENCH_OUT_DIR`, default: the directory above
+    /// `bin_dir`, i.e. `target/` for `target/release`).
+    pub out_dir: PathBuf,
 }
 
 impl Settings {
@@ -65,6 +71,12 @@ impl Settings {
                 .map(Path::to_path_buf)
                 .unwrap_or_default(),
         };
+        let out_dir = match std::env::var_os("BENCH_OUT_DIR") {
+            Some(dir) => PathBuf::from(dir),
+            None => bin_dir
+                .parent()
+                .map_or_else(|| bin_dir.clone(), Path::to_path_buf),
+        };
         Ok(Self {
             secs: num("BENCH_SECS", 10)?,
             warmup: num("BENCH_WARMUP", 2)?,
@@ -85,7 +97,18 @@ impl Settings {
                 }
                 Err(_) => None,
             },
+            out_dir,
         })
+    }
+
+    /// Writes `chart` as `name` in [`Self::out_dir`] and says where on stderr. A chart that
+    /// cannot be written costs the run nothing: the table is already printed.
+    pub fn write_chart(&self, name: &str, chart: &Chart) {
+        let path = self.out_dir.join(name);
+        match std::fs::write(&path, chart.render()) {
+            Ok(()) => eprintln!("chart: {}", path.display()),
+            Err(e) => eprintln!("chart not written to {}: {e}", path.display()),
+        }
     }
 
     /// A command that runs `program` pinned to `cpu`, at the configured niceness.

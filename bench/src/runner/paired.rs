@@ -10,7 +10,7 @@
 
 use std::fmt::Write as _;
 
-use super::table::{issue_peer_figure, median, memory_goal, spread, verdict, SPREAD_GOAL};
+use super::table::{median, memory_goal, reference_peer_figure, spread, verdict, SPREAD_GOAL};
 use super::{cookies_for, load, measured, AutogroupNice, Redis, Server, Settings};
 use crate::variant::{Framework, Layer, Scenario, Variant, VARIANTS};
 use crate::BenchError;
@@ -90,7 +90,7 @@ impl PairedRow {
     }
 
     /// The middle half of the ratios (first to third quartile).
-    fn middle_half(&self) -> (f64, f64) {
+    pub(super) fn middle_half(&self) -> (f64, f64) {
         let mut r = self.ratios.clone();
         r.sort_by(f64::total_cmp);
         let at = |q: f64| {
@@ -185,7 +185,7 @@ pub fn run_paired(settings: &Settings, pairs: Pairs) -> Result<Vec<PairedRow>, B
     Ok(rows)
 }
 
-/// The table of paired ratios, then the issue's targets judged on them.
+/// The table of paired ratios, then the targets judged on them.
 pub fn render_paired(rows: &[PairedRow], pairs: Pairs) -> String {
     let mut out = format!(
         "Paired: {} pairs of {} s slices per scenario (bare and variant in turn)\n\n\
@@ -264,12 +264,13 @@ pub fn render_paired(rows: &[PairedRow], pairs: Pairs) -> String {
     }
     for f in Framework::ALL {
         for s in [Scenario::Read, Scenario::Rw] {
-            if let (Some(r), Some(figure)) = (find(f, Layer::OursRedis, s), issue_peer_figure(f, s))
+            if let (Some(r), Some(figure)) =
+                (find(f, Layer::OursRedis, s), reference_peer_figure(f, s))
             {
                 let goal = 1.5 * figure;
                 let _ = writeln!(
                     targets,
-                    "- {} Redis {} >= 1.5x the issue's peer figure ({figure:.2}), so >= {goal:.3}: {:.3}: {}",
+                    "- {} Redis {} >= 1.5x the reference peer figure ({figure:.2}), so >= {goal:.3}: {:.3}: {}",
                     f.name(),
                     s.name(),
                     r.ratio(),

@@ -1,7 +1,7 @@
 //! The floor: the least work per request of any session layer that signs its cookie the way
 //! express-session does (`s:<id>.<base64 HMAC-SHA256>`) and keeps sessions in this process's
-//! memory, on axum. It is not a product: it is what the issue's "show where the time goes and
-//! what the floor is" is measured against.
+//! memory, on axum. It is not a product: it is what a missed target is weighed against, the
+//! least that any such layer can cost.
 //!
 //! It keeps only what no such layer can leave out:
 //! - per request: one shared handle in the request's extensions, loaded on first use;
@@ -11,7 +11,7 @@
 //! - a new session: 24 bytes from a buffered CSPRNG, the id signed, one insert, one
 //!   `Set-Cookie`.
 //!
-//! Left out, because the issue's scenarios do not need them but a real layer does: secret
+//! Left out, because the benchmark's scenarios do not need them but a real layer does: secret
 //! rotation, a second cookie or a header token, version checks on save (lost updates are
 //! silent here), idle and absolute timeouts, rolling, `regenerate`, `destroy`, a typed error
 //! for a failing store, and user indexes. So the floor is below what a real layer can reach.

@@ -29,27 +29,22 @@ pub(super) fn run(layer: Layer, addr: SocketAddr, redis: Option<String>) -> Resu
             (other, _) => return Err(BenchError::Usage(format!("{other:?} is not a warp layer"))),
         };
         let sessions = Sessions::new(manager);
-        let with_session = |path: &'static str| {
-            warp::path(path)
-                .and(warp::path::end())
-                .and(sessions.filter())
-        };
-        let rw = with_session("rw").then(|s: Session| async move {
-            let reply = ours::rw(&s).await.map_err(SessionError::from);
-            s.finish(reply).await
-        });
-        let read = with_session("read").then(|s: Session| async move {
-            let reply = ours::read(&s).await.map_err(SessionError::from);
-            s.finish(reply).await
-        });
-        let new = with_session("new").then(|s: Session| async move {
-            let reply = ours::new(&s).await.map_err(SessionError::from);
-            s.finish(reply).await
-        });
+        let at = |path: &'static str| warp::path(path).and(warp::path::end());
+        let rw = at("rw")
+            .and(sessions.handle(|s: Session| async move {
+                ours::rw(&s).await.map_err(SessionError::from)
+            }));
+        let read =
+            at("read").and(sessions.handle(|s: Session| async move {
+                ours::read(&s).await.map_err(SessionError::from)
+            }));
+        let new =
+            at("new").and(sessions.handle(|s: Session| async move {
+                ours::new(&s).await.map_err(SessionError::from)
+            }));
         // The handler never touches the session, but the filter still runs, as it would in
         // an app that mounts it in front of every route.
-        let untouched =
-            with_session("untouched").then(|s: Session| async move { s.finish("ok").await });
+        let untouched = at("untouched").and(sessions.handle(|_: Session| async { "ok" }));
         warp::serve(rw.or(read).or(new).or(untouched))
             .incoming(listener)
             .run()

@@ -164,12 +164,14 @@ impl ConfigBuilder {
         self
     }
 
-    /// Accepts signed session ids of any shape (1 to 256 bytes, any characters), for
-    /// sessions shared with an app whose ids are not 32 base64url characters (express's
-    /// default `genid` makes such ids, so express apps do not need this). By default a signed
-    /// value whose id is not shaped like a generated id is refused before any store call.
-    pub fn foreign_ids(mut self) -> Self {
-        self.config.id_shape = IdShape::Any;
+    /// With `true`, accepts signed session ids of any shape (any non-empty text within the
+    /// cookie size limit), for sessions shared with an app whose ids are not 32 base64url
+    /// characters (express's default `genid` makes such ids, so express apps do not need
+    /// this). Default `false`: a signed value whose id is not shaped like a generated id is
+    /// refused before any store call, so that a value signed for another purpose never
+    /// reaches the store as an id.
+    pub fn foreign_ids(mut self, on: bool) -> Self {
+        self.config.id_shape = if on { IdShape::Any } else { IdShape::Generated };
         self
     }
 

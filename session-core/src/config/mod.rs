@@ -125,7 +125,7 @@ pub struct Config {
 pub(crate) enum IdShape {
     /// 32 base64url characters, as [`crate::SessionId::generate`] and express's `genid` make.
     Generated,
-    /// 1 to 256 bytes, any characters ([`ConfigBuilder::foreign_ids`]).
+    /// Any non-empty id ([`ConfigBuilder::foreign_ids`]); the cookie size limit bounds it.
     Any,
 }
 
@@ -139,7 +139,7 @@ impl IdShape {
                         .bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
             }
-            Self::Any => (1..=256).contains(&id.len()),
+            Self::Any => !id.is_empty(),
         }
     }
 }

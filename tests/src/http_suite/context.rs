@@ -25,7 +25,12 @@ pub const OLD_SECRET: &str = "http-suite old secret: also thirty-two bytes+";
 /// assert_eq!(config.cookie_name(), "id");
 /// ```
 pub fn base_config() -> ConfigBuilder {
-    Config::builder().secret(SECRET).secure(Secure::Never)
+    // The scenarios seed sessions under readable ids ("fixed-rotation-id"): any shape is
+    // accepted, except in the scenario that checks the default refusal.
+    Config::builder()
+        .secret(SECRET)
+        .secure(Secure::Never)
+        .foreign_ids(true)
 }
 
 /// One scenario's view of one running server. Cheap to clone.

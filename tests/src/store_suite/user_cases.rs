@@ -9,6 +9,7 @@ pub const USER_INDEX_CASES: &[&str] = &[
     "user_round_trips",
     "user_sessions_lists_live_only",
     "delete_user_sessions",
+    "user_ids_compare_exactly",
 ];
 
 type CaseResult = Result<(), String>;
@@ -53,6 +54,7 @@ async fn run<S: Store>(case: &str, store: &S) -> CaseResult {
         "user_round_trips" => user_round_trips(store, now).await,
         "user_sessions_lists_live_only" => lists_live_only(store, now).await,
         "delete_user_sessions" => delete_user_sessions(store, now).await,
+        "user_ids_compare_exactly" => user_ids_compare_exactly(store, now).await,
         other => Err(format!("no such case `{other}`")),
     }
 }
@@ -230,4 +232,53 @@ async fn delete_user_sessions<S: Store>(store: &S, now: OffsetDateTime) -> CaseR
         "listed after log out everywhere"
     );
     op("delete", store.delete(&stranger).await)
+}
+
+/// User ids that differ only in case, accents or trailing spaces are different users: a
+/// case- or accent-insensitive comparison would let one user list and revoke another's
+/// sessions.
+async fn user_ids_compare_exactly<S: Store>(store: &S, now: OffsetDateTime) -> CaseResult {
+    let ann = unique_user("ann")?;
+    let suffix = ann.trim_start_matches("ann");
+    let others = [
+        format!("Ann{suffix}"),
+        format!("ANN{}", suffix.to_uppercase()),
+        format!("ÅNN{suffix}"),
+        format!("ann{suffix} "),
+    ];
+    let later = now + time::Duration::minutes(10);
+    let own = create(store, Some(&ann), later).await?;
+    let mut theirs = Vec::new();
+    for other in &others {
+        theirs.push(create(store, Some(other), later).await?);
+    }
+    let listed_ann = listed(store, &ann, now).await?;
+    ensure!(
+        listed_ann == sorted(&[&own]),
+        "{ann:?} lists {listed_ann:?}, expected only its own session"
+    );
+    for (other, id) in others.iter().zip(&theirs) {
+        let listed_other = listed(store, other, now).await?;
+        ensure!(
+            listed_other == sorted(&[id]),
+            "{other:?} lists {listed_other:?}, expected only its own session"
+        );
+    }
+    let n = op(
+        "delete_user_sessions",
+        store.delete_user_sessions(&ann, None).await,
+    )?;
+    ensure!(n == 1, "revoking {ann:?} deleted {n} sessions, expected 1");
+    ensure!(
+        op("load", store.load(&own, now).await)?.is_none(),
+        "the revoked session still loads"
+    );
+    for (other, id) in others.iter().zip(&theirs) {
+        ensure!(
+            op("load", store.load(id, now).await)?.is_some(),
+            "revoking {ann:?} deleted the session of {other:?}"
+        );
+        op("delete", store.delete(id).await)?;
+    }
+    Ok(())
 }

@@ -280,7 +280,20 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             }
         ),
         scenario!(
-            "hostile: correctly signed ids of any length and alphabet are looked up",
+            "hostile: by default a correctly signed id not shaped like a generated one is never looked up",
+            |b: session_core::ConfigBuilder| b.foreign_ids(false),
+            |cx| {
+                for id in ["x".to_owned(), "y".repeat(1500), "eyJhbGciOiJIUzI1NiJ9.e30".to_owned()] {
+                    let cookie = cx.seed(&id, json!({"user": "ann"})).await?;
+                    read(&cx, &cookie, "null").await?;
+                }
+                let generated = session_core::SessionId::generate().map_err(|e| e.to_string())?;
+                let cookie = cx.seed(generated.as_str(), json!({"user": "ann"})).await?;
+                read(&cx, &cookie, "\"ann\"").await?;
+            }
+        ),
+        scenario!(
+            "hostile: with foreign ids on, correctly signed ids of any length and alphabet are looked up",
             defaults,
             |cx| {
                 let owner = seed(&cx).await?;

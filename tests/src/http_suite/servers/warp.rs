@@ -29,24 +29,23 @@ impl AdapterHarness for Warp {
     ) -> BoxFuture<'static, Result<ServerHandle, String>> {
         Box::pin(async move {
             let sessions = Sessions::new(manager).with_shared_clock(clock);
-            let routes = warp::method()
+            let request = warp::method()
                 .and(warp::path::full())
                 .and(warp::body::bytes())
-                .and(sessions.filter())
-                .then(
-                    |method: Method, path: FullPath, body: Bytes, session: Session| async move {
-                        let reply =
-                            match respond(&session, method.as_str(), path.as_str(), &body).await {
-                                Ok(reply) => Ok(warp::reply::with_status(
-                                    reply.body,
-                                    StatusCode::from_u16(reply.status)
-                                        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-                                )),
-                                Err(e) => Err(session_warp::SessionError::from(e)),
-                            };
-                        session.finish(reply).await
-                    },
-                );
+                .map(|method: Method, path: FullPath, body: Bytes| (method, path, body));
+            let routes = sessions.handle_with(
+                request,
+                |(method, path, body): (Method, FullPath, Bytes), session: Session| async move {
+                    match respond(&session, method.as_str(), path.as_str(), &body).await {
+                        Ok(reply) => Ok(warp::reply::with_status(
+                            reply.body,
+                            StatusCode::from_u16(reply.status)
+                                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                        )),
+                        Err(e) => Err(session_warp::SessionError::from(e)),
+                    }
+                },
+            );
             let listener =
                 tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
                     .await

@@ -152,7 +152,7 @@ impl<S: Store> Store for CachedStore<S> {
         id: &SessionId,
         now: OffsetDateTime,
     ) -> Result<Option<Record>, StoreError> {
-        let fresh_before = self.shared.clock.now() - self.shared.ttl;
+        let fresh_before = self.shared.clock.now().saturating_sub(self.shared.ttl);
         let cached = self
             .entries()
             .get(id.as_str())

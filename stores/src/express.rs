@@ -26,9 +26,10 @@ const OURS: &str = "_rs";
 /// the session back), and this codec loads what express-session writes. The Rust side keeps
 /// the creation time (for the absolute timeout) and a per-session max-age in `_rs`; for a
 /// record express created, the creation time is taken as `expires - originalMaxAge` (its last
-/// touch), or the Unix epoch when the cookie has no expiry, so do not combine an absolute
-/// timeout with sessions that Node creates without a max-age. Session keys named `cookie` or
-/// `_rs` are refused.
+/// touch, in whole milliseconds), or the Unix epoch when the cookie has no expiry, so do not
+/// combine an absolute timeout with sessions that Node creates without a max-age; a record
+/// whose difference is no instant (years past 9999, say) does not decode. Session keys named
+/// `cookie` or `_rs` are refused.
 ///
 /// ```
 /// use session_core::{Codec, Config, SessionState};
@@ -140,7 +141,7 @@ impl Codec for ExpressCodec {
         let created_at = match created_ms {
             Some(ms) => from_unix_millis(ms),
             // Whole milliseconds, the precision the `_rs` field keeps once written back.
-            None => last_touch(cookie.as_ref())
+            None => last_touch(cookie.as_ref())?
                 .map(|at| from_unix_millis(unix_millis(at)))
                 .unwrap_or(OffsetDateTime::UNIX_EPOCH),
         };
@@ -153,9 +154,33 @@ impl Codec for ExpressCodec {
 }
 
 /// `expires - originalMaxAge` of an express cookie object: when express last touched it.
-fn last_touch(cookie: Option<&Value>) -> Option<OffsetDateTime> {
-    let cookie = cookie?.as_object()?;
-    let expires = OffsetDateTime::parse(cookie.get("expires")?.as_str()?, &Rfc3339).ok()?;
-    let max_age = cookie.get("originalMaxAge")?.as_i64()?;
-    Some(expires - time::Duration::milliseconds(max_age))
+/// `None` when the cookie has no expiry or no max-age; an error when the difference is not
+/// a representable instant (the record was not written by express-session).
+fn last_touch(cookie: Option<&Value>) -> Result<Option<OffsetDateTime>, CodecError> {
+    let Some(cookie) = cookie.and_then(Value::as_object) else {
+        return Ok(None);
+    };
+    let expires = cookie.get("expires").and_then(Value::as_str);
+    let Some(Ok(expires)) = expires.map(|e| OffsetDateTime::parse(e, &Rfc3339)) else {
+        return Ok(None);
+    };
+    let Some(max_age) = cookie.get("originalMaxAge").and_then(whole_millis) else {
+        return Ok(None);
+    };
+    expires
+        .checked_sub(time::Duration::milliseconds(max_age))
+        .map(Some)
+        .ok_or_else(|| CodecError::new("the cookie's expires minus originalMaxAge is out of range"))
+}
+
+/// A JavaScript number of milliseconds as a whole number: integers as they are, finite
+/// fractions truncated; `None` for what no `i64` holds.
+fn whole_millis(value: &Value) -> Option<i64> {
+    if let Some(ms) = value.as_i64() {
+        return Some(ms);
+    }
+    // 2^63 as an f64: every finite value strictly inside ±2^63 truncates into an i64.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    let ms = value.as_f64()?.trunc();
+    (ms.is_finite() && ms > -LIMIT && ms < LIMIT).then_some(ms as i64)
 }

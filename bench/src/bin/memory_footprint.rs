@@ -146,7 +146,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|_| SessionId::generate())
         .collect::<Result<_, _>>()?;
     let every = sessions.checked_div(expired).unwrap_or(usize::MAX);
-    let store = MemoryStore::new();
+    let store = MemoryStore::builder().unbounded().build();
     let (bytes_before, rss_before) = (ALLOCATED.load(Ordering::Relaxed), rss());
 
     let start = Instant::now();

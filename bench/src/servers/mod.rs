@@ -79,9 +79,12 @@ fn ours_config() -> Result<Config, BenchError> {
         .map_err(|e| BenchError::Store(e.to_string()))
 }
 
-/// Our manager with the memory store (256 shards, the default).
+/// Our manager with the memory store (256 shards, the default; unbounded, as the peers are).
 pub(crate) fn ours_memory() -> Result<SessionManager, BenchError> {
-    Ok(SessionManager::new(ours_config()?, MemoryStore::new()))
+    Ok(SessionManager::new(
+        ours_config()?,
+        MemoryStore::builder().unbounded().build(),
+    ))
 }
 
 /// Our manager with the Redis store, one pipelined connection.

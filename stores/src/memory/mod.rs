@@ -1,26 +1,59 @@
-//! The in-process store: sharded maps of compact slots, swept one shard at a time.
+//! The in-process store: sharded maps of compact slots, bounded by default; expired sessions
+//! are removed as new ones are created, and by [`MemoryStore::sweep`].
 
+mod builder;
+mod hasher;
 mod packed_id;
 mod shard;
 mod slab;
+mod slot;
+mod users;
 
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use session_core::{unix_millis, ImmediateStore, Record, SessionId, Store, StoreError};
 use time::OffsetDateTime;
 
+pub use builder::MemoryStoreBuilder;
+use hasher::IdHasherBuilder;
+use shard::{Key, Limits, Shard};
+use slot::{Contents, SlotRef};
+
 use crate::lock::lock;
-use shard::{Contents, IdHasherBuilder, Key, Shard, SlotRef, Unindexed};
 
 /// Sessions kept in this process's memory: the embedded default.
 ///
 /// Sharded (each shard has its own lock, so requests for different sessions rarely wait on
-/// each other), expiry honoured on every load, and [`MemoryStore::sweep`] removes expired
-/// sessions one shard at a time. A session costs about 130 bytes beyond its data (a
-/// generated id is kept as its 24 raw bytes). With a capacity, creating a session in a full
-/// shard evicts the sessions closest to expiry, a 32nd of the shard at once.
+/// each other), expiry honoured on every load. A session costs about 130 bytes beyond its
+/// data (a generated id is kept as its 24 raw bytes).
+///
+/// **Bounded by default**, so that requests that each create a session (any route that
+/// writes to an anonymous session) cannot fill the memory: at most
+/// [`MemoryStore::DEFAULT_CAPACITY`] sessions (100,000: about 13 MB beyond their data,
+/// 20 MB with 60-byte payloads) and [`MemoryStore::DEFAULT_DATA_BUDGET`] bytes of session
+/// data (256 MiB); see [`MemoryStoreBuilder`] to change either, or
+/// [`MemoryStoreBuilder::unbounded`]. Freed memory is kept for the next sessions of the same
+/// size rather than returned to the system.
+///
+/// **Expired sessions go without a sweeper**: the store keeps the latest time it was told
+/// (by [`load`](ImmediateStore::load), [`sweep`](MemoryStore::sweep) or
+/// [`user_sessions`](Store::user_sessions)), and every so many creates in a shard (an eighth
+/// of the shard's size, at least 16) remove that shard's sessions expired by then (but never
+/// by a time later than the system clock, so that a caller probing a future instant, as a
+/// test of an expiry does, cannot have live sessions removed); a shard whose earliest expiry
+/// is later is not scanned. [`MemoryStore::sweep`] (or [`MemoryStore::spawn_sweeper`])
+/// still removes every expired session at once.
+///
+/// **Eviction** when a create finds its shard full (or the store over its data budget)
+/// removes, in one pass, a 32nd of the shard in this order: every expired session; then
+/// anonymous sessions not loaded, saved or touched since they were created; then anonymous
+/// sessions in use; then sessions bound to a user not used since created; then those in use;
+/// within each group, the session closest to expiry first. So a session in use, or bound to a
+/// user, is evicted only when its shard holds no expired session and no anonymous one that a
+/// single request made: a flood of new sessions evicts its own.
 ///
 /// Cloning shares the same sessions.
 ///
@@ -47,49 +80,20 @@ struct Inner {
     shards: Box<[Mutex<Shard>]>,
     hasher: IdHasherBuilder,
     per_shard_cap: Option<usize>,
+    data_budget: Option<usize>,
+    /// Bytes of session data in the store, as the shards last reported them.
+    data_bytes: AtomicUsize,
+    /// The latest time (Unix milliseconds) a caller passed to a load, sweep or listing.
+    now_ms: AtomicI64,
     /// User id → ids of that user's sessions. Entries of deleted or expired sessions are
     /// pruned when the user's sessions are next listed; every id is checked against its
     /// shard, so a stale entry is never reported. Locked after a shard lock, never before.
     users: Mutex<HashMap<Box<str>, HashSet<String>>>,
 }
 
-/// Configures a [`MemoryStore`].
-#[derive(Debug, Clone)]
-#[must_use]
-pub struct MemoryStoreBuilder {
-    shards: usize,
-    capacity: Option<usize>,
-}
-
-impl MemoryStoreBuilder {
-    /// Number of shards (rounded up to a power of two). Default: 256.
-    pub fn shards(mut self, shards: usize) -> Self {
-        self.shards = shards.max(1).next_power_of_two();
-        self
-    }
-
-    /// At most this many sessions (spread evenly over the shards). Default: unbounded.
-    pub fn capacity(mut self, sessions: usize) -> Self {
-        self.capacity = Some(sessions);
-        self
-    }
-
-    /// The store.
-    pub fn build(self) -> MemoryStore {
-        let hasher = IdHasherBuilder::new();
-        let shards = (0..self.shards)
-            .map(|_| Mutex::new(Shard::new(hasher.clone())))
-            .collect();
-        MemoryStore {
-            inner: Arc::new(Inner {
-                shards,
-                hasher,
-                per_shard_cap: self.capacity.map(|c| c.div_ceil(self.shards).max(1)),
-                users: Mutex::default(),
-            }),
-        }
-    }
-}
+/// A shard reports its data to the store-wide count once it has changed by this many bytes,
+/// so that the shared counter is written about once per this many bytes, not on every write.
+const REPORT_STEP: usize = 64 * 1024;
 
 impl Default for MemoryStore {
     fn default() -> Self {
@@ -98,17 +102,15 @@ impl Default for MemoryStore {
 }
 
 impl MemoryStore {
-    /// An unbounded store with 256 shards.
+    /// A store with the defaults: 256 shards, [`MemoryStore::DEFAULT_CAPACITY`] sessions,
+    /// [`MemoryStore::DEFAULT_DATA_BUDGET`] bytes of session data.
     pub fn new() -> Self {
         Self::builder().build()
     }
 
     /// A builder with the defaults.
     pub fn builder() -> MemoryStoreBuilder {
-        MemoryStoreBuilder {
-            shards: 256,
-            capacity: None,
-        }
+        MemoryStoreBuilder::default()
     }
 
     fn shard(&self, key: &Key<'_>) -> MutexGuard<'_, Shard> {
@@ -121,17 +123,30 @@ impl MemoryStore {
         lock(&self.inner.shards[index])
     }
 
-    fn users(&self) -> MutexGuard<'_, HashMap<Box<str>, HashSet<String>>> {
-        lock(&self.inner.users)
+    /// Remembers `now_ms` if it is the latest time the store has been told.
+    fn learn_time(&self, now_ms: i64) {
+        // A read first: the shared value changes at most once a millisecond.
+        if now_ms > self.inner.now_ms.load(Ordering::Relaxed) {
+            self.inner.now_ms.fetch_max(now_ms, Ordering::Relaxed);
+        }
     }
 
-    fn index_user(&self, id: &str, user: Option<&str>) {
-        if let Some(user) = user {
-            self.users()
-                .entry(user.into())
-                .or_default()
-                .insert(id.to_owned());
+    /// Brings the store-wide data count up to date with `shard` once they differ by a step.
+    fn report_bytes(&self, shard: &mut Shard) {
+        let (bytes, reported) = (shard.bytes(), shard.reported_bytes);
+        if bytes.abs_diff(reported) < REPORT_STEP {
+            return;
         }
+        if bytes > reported {
+            self.inner
+                .data_bytes
+                .fetch_add(bytes - reported, Ordering::Relaxed);
+        } else {
+            self.inner
+                .data_bytes
+                .fetch_sub(reported - bytes, Ordering::Relaxed);
+        }
+        shard.reported_bytes = bytes;
     }
 
     /// Removes every session expired at `now`; returns how many.
@@ -140,21 +155,16 @@ impl MemoryStore {
     /// is scanned, so a request waits for at most one shard's scan.
     pub fn sweep(&self, now: OffsetDateTime) -> usize {
         let now = unix_millis(now);
+        self.learn_time(now);
         let mut removed = 0;
         let mut unindexed = Vec::new();
         for shard in self.inner.shards.iter() {
             let mut shard = lock(shard);
             removed += shard.remove_where(|slot| slot.expires_ms <= now, &mut unindexed);
+            self.report_bytes(&mut shard);
         }
         self.unindex(unindexed);
         removed
-    }
-
-    /// Keeps the user index from growing with users who never list their sessions.
-    fn unindex(&self, unindexed: Unindexed) {
-        for (user, id) in unindexed {
-            self.prune(&user, &[id]);
-        }
     }
 
     /// Number of sessions held, expired or not.
@@ -186,29 +196,6 @@ impl MemoryStore {
             }
         })
     }
-
-    /// Drops `ids` from `user`'s index entry, and the entry once empty.
-    fn prune(&self, user: &str, ids: &[String]) {
-        if ids.is_empty() {
-            return;
-        }
-        let mut users = self.users();
-        if let Some(set) = users.get_mut(user) {
-            for id in ids {
-                set.remove(id);
-            }
-            if set.is_empty() {
-                users.remove(user);
-            }
-        }
-    }
-
-    fn user_ids(&self, user: &str) -> Vec<String> {
-        self.users()
-            .get(user)
-            .map(|ids| ids.iter().cloned().collect())
-            .unwrap_or_default()
-    }
 }
 
 fn record_of(slot: SlotRef<'_>) -> Record {
@@ -232,27 +219,30 @@ fn contents_of(record: &Record) -> Contents<'_> {
 impl ImmediateStore for MemoryStore {
     fn load(&self, id: &SessionId, now: OffsetDateTime) -> Result<Option<Record>, StoreError> {
         let key = Key::of(id);
-        let shard = self.shard(&key);
         let now = unix_millis(now);
+        self.learn_time(now);
+        let mut shard = self.shard(&key);
         Ok(shard
-            .get(&key)
+            .get_in_use(&key)
             .filter(|slot| slot.expires_ms > now)
             .map(record_of))
     }
 
     fn create(&self, id: &SessionId, record: &Record) -> Result<(), StoreError> {
         let key = Key::of(id);
+        let limits = Limits {
+            sessions: self.inner.per_shard_cap,
+            over_budget: self
+                .inner
+                .data_budget
+                .is_some_and(|budget| self.inner.data_bytes.load(Ordering::Relaxed) > budget),
+            told_ms: self.inner.now_ms.load(Ordering::Relaxed),
+        };
         let mut unindexed = Vec::new();
         let mut shard = self.shard(&key);
-        if let Some(cap) = self.inner.per_shard_cap {
-            if shard.len() >= cap && shard.get(&key).is_none() {
-                // A 32nd of the shard at once, so that a full store pays for one scan per
-                // cap/32 creates rather than one per create.
-                let count = shard.len() + 1 - cap + cap / 32;
-                shard.evict(count, &mut unindexed);
-            }
-        }
+        shard.make_room(&key, &limits, &mut unindexed);
         let inserted = shard.insert_new(&key, unix_millis(record.expires_at), &contents_of(record));
+        self.report_bytes(&mut shard);
         drop(shard);
         self.unindex(unindexed);
         if !inserted? {
@@ -269,13 +259,16 @@ impl ImmediateStore for MemoryStore {
         expected_version: u64,
     ) -> Result<(), StoreError> {
         let key = Key::of(id);
-        let user_changed = self.shard(&key).save(
+        let mut shard = self.shard(&key);
+        let saved = shard.save(
             &key,
             expected_version,
             unix_millis(record.expires_at),
             &contents_of(record),
-        )?;
-        if user_changed {
+        );
+        self.report_bytes(&mut shard);
+        drop(shard);
+        if saved? {
             self.index_user(id.as_str(), record.user.as_deref());
         }
         Ok(())
@@ -289,7 +282,9 @@ impl ImmediateStore for MemoryStore {
 
     fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
         let key = Key::of(id);
-        self.shard(&key).remove(&key);
+        let mut shard = self.shard(&key);
+        shard.remove(&key);
+        self.report_bytes(&mut shard);
         Ok(())
     }
 }
@@ -333,31 +328,7 @@ impl Store for MemoryStore {
         user: &str,
         now: OffsetDateTime,
     ) -> Result<Vec<(SessionId, Record)>, StoreError> {
-        let now_ms = unix_millis(now);
-        let mut found = Vec::new();
-        let mut stale = Vec::new();
-        for text in self.user_ids(user) {
-            // The index only holds ids of stored sessions, and those are never empty.
-            let Some(id) = SessionId::parse(&text) else {
-                continue;
-            };
-            let key = Key::of(&id);
-            let shard = self.shard(&key);
-            match shard.get(&key) {
-                Some(slot) if slot.user() == Some(user) => {
-                    if slot.expires_ms > now_ms {
-                        found.push((id.clone(), record_of(slot)));
-                    }
-                }
-                // Gone, or rebound to another user (or none) by a later save.
-                _ => {
-                    drop(shard);
-                    stale.push(text);
-                }
-            }
-        }
-        self.prune(user, &stale);
-        Ok(found)
+        Ok(self.sessions_of(user, now))
     }
 
     async fn delete_user_sessions(
@@ -365,25 +336,6 @@ impl Store for MemoryStore {
         user: &str,
         except: Option<&SessionId>,
     ) -> Result<u64, StoreError> {
-        let mut deleted = 0;
-        let mut gone = Vec::new();
-        for text in self.user_ids(user) {
-            if except.is_some_and(|keep| keep.as_str() == text) {
-                continue;
-            }
-            let Some(id) = SessionId::parse(&text) else {
-                continue;
-            };
-            let key = Key::of(&id);
-            let mut shard = self.shard(&key);
-            if shard.get(&key).is_some_and(|s| s.user() == Some(user)) {
-                shard.remove(&key);
-                deleted += 1;
-            }
-            drop(shard);
-            gone.push(text);
-        }
-        self.prune(user, &gone);
-        Ok(deleted)
+        Ok(self.delete_sessions_of(user, except))
     }
 }

@@ -33,6 +33,16 @@ pub(super) enum Block {
     Own(Box<[u8]>),
 }
 
+impl Block {
+    /// How many bytes the block holds.
+    pub(super) fn len(&self) -> usize {
+        match self {
+            Block::Paged { len, .. } => *len as usize,
+            Block::Own(bytes) => bytes.len(),
+        }
+    }
+}
+
 /// The blocks of one size.
 struct Class {
     pages: Vec<Box<[u8]>>,

@@ -70,7 +70,8 @@ impl Store for ConnectRedisStore {
         let Some(value) = value else { return Ok(None) };
         // -1: no TTL (written without one); treat it as a day, connect-redis' default TTL.
         let ttl_ms = if pttl >= 0 { pttl } else { 86_400_000 };
-        let expires_at = now + time::Duration::milliseconds(ttl_ms);
+        // Redis keeps TTLs far beyond the years an instant holds; those saturate.
+        let expires_at = now.saturating_add(time::Duration::milliseconds(ttl_ms));
         let version = version_of(&value);
         Ok((expires_at > now).then(|| Record::new(value, expires_at, version)))
     }

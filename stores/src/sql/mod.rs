@@ -181,18 +181,22 @@ impl<S> SqlStoreBuilder<S> {
 }
 
 /// The crate's migrations for one database (`0001_create_http_sessions.sql`,
-/// `0002_user_index.sql`), tracked in their own table.
-fn migrator(sql: [&'static str; 2]) -> sqlx::migrate::Migrator {
-    let names = ["create http_sessions", "user index"];
-    let migrations = (1..).zip(names).zip(sql).map(|((version, name), sql)| {
-        sqlx::migrate::Migration::new(
-            version,
-            Cow::Borrowed(name),
-            sqlx::migrate::MigrationType::Simple,
-            sqlx::SqlSafeStr::into_sql_str(sql),
-            false,
-        )
-    });
+/// `0002_user_index.sql`, and for MySQL `0003_exact_user_ids.sql`), tracked in their own
+/// table.
+fn migrator(sql: &[&'static str]) -> sqlx::migrate::Migrator {
+    let names = ["create http_sessions", "user index", "exact user ids"];
+    let migrations = (1..)
+        .zip(names)
+        .zip(sql.iter().copied())
+        .map(|((version, name), sql)| {
+            sqlx::migrate::Migration::new(
+                version,
+                Cow::Borrowed(name),
+                sqlx::migrate::MigrationType::Simple,
+                sqlx::SqlSafeStr::into_sql_str(sql),
+                false,
+            )
+        });
     let mut migrator = sqlx::migrate::Migrator::with_migrations(migrations.collect());
     migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
     migrator

@@ -6,19 +6,23 @@ use sqlx::MySqlPool;
 use super::{error::store_error, Queries, Settings, SqlStoreBuilder};
 use crate::deadline::within;
 
+// Ids and user ids are compared as binary strings: exactly, whatever the columns' collation
+// (MySQL's and MariaDB's `_bin` collations still take "ann" and "ann " for equal), and with
+// the columns' indexes.
 const QUERIES: Queries = Queries {
     load: "SELECT payload, expires_at, version, user_id FROM http_sessions \
-           WHERE id = ? AND expires_at > ?",
+           WHERE id = CAST(? AS BINARY) AND expires_at > ?",
     insert: "INSERT INTO http_sessions (id, payload, expires_at, version, user_id) \
              VALUES (?, ?, ?, ?, ?)",
     update: "UPDATE http_sessions SET payload = ?, expires_at = ?, version = ?, user_id = ? \
-             WHERE id = ? AND version = ?",
+             WHERE id = CAST(? AS BINARY) AND version = ?",
     user_sessions: "SELECT id, payload, expires_at, version FROM http_sessions \
-                    WHERE user_id = ? AND expires_at > ?",
-    delete_user: "DELETE FROM http_sessions WHERE user_id = ? AND id <> ?",
-    version_of: "SELECT version FROM http_sessions WHERE id = ?",
-    touch: "UPDATE http_sessions SET expires_at = ? WHERE id = ?",
-    delete: "DELETE FROM http_sessions WHERE id = ?",
+                    WHERE user_id = CAST(? AS BINARY) AND expires_at > ?",
+    delete_user: "DELETE FROM http_sessions \
+                  WHERE user_id = CAST(? AS BINARY) AND id <> CAST(? AS BINARY)",
+    version_of: "SELECT version FROM http_sessions WHERE id = CAST(? AS BINARY)",
+    touch: "UPDATE http_sessions SET expires_at = ? WHERE id = CAST(? AS BINARY)",
+    delete: "DELETE FROM http_sessions WHERE id = CAST(? AS BINARY)",
     // MySQL allows no LIMIT in an IN subquery, but has DELETE ... LIMIT.
     delete_expired: "DELETE FROM http_sessions WHERE expires_at <= ? ORDER BY expires_at LIMIT ?",
 };
@@ -41,9 +45,10 @@ pub struct MySqlStore {
 
 super::store_impl::sql_store!(MySqlStore, MySqlPool, QUERIES, "mysql://127.0.0.1/app");
 
-const MIGRATIONS: [&str; 2] = [
+const MIGRATIONS: [&str; 3] = [
     include_str!("../../migrations/mysql/0001_create_http_sessions.sql"),
     include_str!("../../migrations/mysql/0002_user_index.sql"),
+    include_str!("../../migrations/mysql/0003_exact_user_ids.sql"),
 ];
 
 impl MySqlStore {
@@ -66,7 +71,7 @@ impl MySqlStore {
                 "another process held the session migration lock too long",
             ));
         }
-        let mut migrator = super::migrator(MIGRATIONS);
+        let mut migrator = super::migrator(&MIGRATIONS);
         migrator.set_locking(false);
         let result = migrator.run(&mut *conn).await.map_err(super::migrate_error);
         let released = sqlx::query("SELECT RELEASE_LOCK('session_stores_migrate')")

@@ -49,7 +49,7 @@ const MIGRATIONS: [&str; 2] = [
 
 impl PostgresStore {
     async fn run_migrations(&self) -> Result<(), StoreError> {
-        super::migrator(MIGRATIONS)
+        super::migrator(&MIGRATIONS)
             .run(&self.pool)
             .await
             .map_err(super::migrate_error)

@@ -18,7 +18,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use session_core::{Clock, Config, HttpRequest, Secure, Session, SessionError, SessionManager};
+use session_core::{Clock, Config, HttpRequest, Session, SessionError, SessionManager};
 use session_stores::MemoryStore;
 use tokio::net::TcpListener;
 
@@ -29,7 +29,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::builder()
         // A real server reads its secret from configuration, never from source.
         .secret("example secret, at least thirty-two bytes long")
-        .secure(Secure::Auto) // plain HTTP on loopback; `Secure` behind TLS
         .build()?;
     let manager = SessionManager::new(config, MemoryStore::new());
     let listener = TcpListener::bind("127.0.0.1:3001").await?;
@@ -71,7 +70,8 @@ async fn with_session(
     // 1. Map the request head. No IO happens here: the store is only called if the handler
     //    uses the session.
     //    `tls` says whether this connection is TLS: true behind an in-process TLS acceptor
-    //    (tokio-rustls, say), which `Secure::Auto` then trusts; this server speaks plain HTTP.
+    //    (tokio-rustls, say), which a `Secure::Auto` configuration then trusts; this server
+    //    speaks plain HTTP.
     let view = HttpRequest {
         headers: req.headers(),
         peer: Some(peer.ip()),

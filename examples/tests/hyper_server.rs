@@ -6,13 +6,12 @@ mod hyper_server;
 
 use std::sync::Arc;
 
-use session_core::{Config, Secure, SessionManager};
+use session_core::{Config, SessionManager};
 use session_stores::MemoryStore;
 
 async fn start(store: MemoryStore) -> String {
     let config = Config::builder()
         .secret("a secret of at least thirty-two bytes!!")
-        .secure(Secure::Auto)
         .build()
         .unwrap();
     let manager = SessionManager::new(config, store);

@@ -32,8 +32,7 @@ pub const ID_BYTES: usize = 24;
 pub struct SessionId {
     text: InlineStr<INLINE>,
     /// The raw bytes, for an id shaped like a generated one: known when generated, decoded
-    /// once when parsed, so that a store keeping ids compactly never decodes one per call (a
-    /// request that loads and saves used to decode its id twice).
+    /// once when parsed, so that a store keeping ids compactly never decodes one per call.
     raw: Option<[u8; ID_BYTES]>,
 }
 

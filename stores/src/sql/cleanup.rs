@@ -34,7 +34,7 @@ pub trait Cleanup: Send + Sync + 'static {
 /// # #[cfg(feature = "sqlite")]
 /// # async fn run(store: session_stores::SqliteStore) {
 /// use std::time::Duration;
-/// let clock = || -> time::OffsetDateTime { unimplemented!("your clock") };
+/// let clock = session_core::SystemClock;
 /// let task = session_stores::sql::cleanup::spawn_cleanup(store, Duration::from_secs(300), clock);
 /// # }
 /// ```

@@ -4,7 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use session_core::{Config, ConfigError, Secure, SessionManager, StoreError};
+use session_core::{Config, ConfigError, SessionManager, StoreError};
 use session_stores::sql::cleanup::spawn_cleanup;
 use session_stores::{MemoryStore, MySqlStore, PostgresStore, RedisStore, SqliteStore};
 
@@ -153,18 +153,16 @@ fn redact(url: &str) -> String {
     }
 }
 
-/// The session configuration the demo uses: cookie `sid`, `Secure` only over HTTPS (the demo
-/// serves plain HTTP on loopback), sessions end after 30 minutes idle.
+/// The session configuration the demo uses: the library's defaults (cookie `id`, `Secure`,
+/// which browsers keep on http://127.0.0.1 too), and sessions that end after 30 minutes idle.
 ///
 /// ```
 /// let config = session_demo::setup::config("a secret of at least thirty-two bytes!!").unwrap();
-/// assert_eq!(config.cookie_name(), "sid");
+/// assert_eq!(config.cookie_name(), "id");
 /// ```
 pub fn config(secret: &str) -> Result<Config, ConfigError> {
     Config::builder()
         .secret(secret)
-        .cookie_name("sid")
-        .secure(Secure::Auto)
         .idle_timeout(Duration::from_secs(30 * 60))
         .build()
 }

@@ -159,15 +159,15 @@ async fn scenario(browser: Client, base: String) {
     }
 
     // The cookie as the browser stored it.
-    let cookie = browser.get_named_cookie("sid").await.unwrap();
+    let cookie = browser.get_named_cookie("id").await.unwrap();
     assert!(cookie.value().starts_with("s%3A"), "{cookie}");
     assert_eq!(cookie.http_only(), Some(true));
     assert!(cookie.same_site().is_some_and(|s| s.is_lax()), "{cookie}");
     assert_eq!(cookie.path(), Some("/"));
-    assert_ne!(
+    assert_eq!(
         cookie.secure(),
         Some(true),
-        "plain HTTP: no Secure attribute"
+        "Secure by default; browsers keep it on http://127.0.0.1"
     );
     assert_eq!(cookie.expires_datetime(), None, "a browser-session cookie");
 
@@ -185,7 +185,7 @@ async fn scenario(browser: Client, base: String) {
         .await
         .unwrap();
     assert_eq!(text(&browser, "visits").await.as_deref(), Some("4"));
-    let remembered = browser.get_named_cookie("sid").await.unwrap();
+    let remembered = browser.get_named_cookie("id").await.unwrap();
     let expires = remembered.expires_datetime().expect("a persistent cookie");
     let ahead = expires - now();
     let thirty_days = time::Duration::days(30);
@@ -209,7 +209,7 @@ async fn scenario(browser: Client, base: String) {
         .await
         .unwrap();
     assert!(
-        browser.get_named_cookie("sid").await.is_err(),
+        browser.get_named_cookie("id").await.is_err(),
         "cookie cleared"
     );
     // Every cookie re-added here keeps the domain the browser reported: WebDriver sends an
@@ -224,16 +224,16 @@ async fn scenario(browser: Client, base: String) {
     );
 
     // A fresh login, then one character of the cookie changed by hand.
-    browser.delete_cookie("sid").await.unwrap();
+    browser.delete_cookie("id").await.unwrap();
     log_in(&browser, &base, "Bea").await;
-    let genuine = browser.get_named_cookie("sid").await.unwrap();
+    let genuine = browser.get_named_cookie("id").await.unwrap();
     let mut forged = genuine.clone();
     let mut value = genuine.value().to_owned();
     let at = "s%3A".len() + 2;
     let swap = if &value[at..=at] == "A" { "B" } else { "A" };
     value.replace_range(at..=at, swap);
     forged.set_value(value);
-    browser.delete_cookie("sid").await.unwrap();
+    browser.delete_cookie("id").await.unwrap();
     browser.add_cookie(forged).await.unwrap();
     browser.goto(&format!("{base}/me")).await.unwrap();
     assert!(
@@ -244,7 +244,7 @@ async fn scenario(browser: Client, base: String) {
     assert_eq!(text(&browser, "visits").await, None);
 
     // The genuine session was not harmed by the forgery.
-    browser.delete_cookie("sid").await.unwrap();
+    browser.delete_cookie("id").await.unwrap();
     browser.add_cookie(genuine).await.unwrap();
     browser.goto(&format!("{base}/me")).await.unwrap();
     assert_eq!(text(&browser, "user").await.as_deref(), Some("Bea"));

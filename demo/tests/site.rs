@@ -99,14 +99,11 @@ async fn cookie_attributes_and_remember_me() {
         .build()
         .unwrap();
     let (pair, set_cookie) = login(&client, &base).await;
-    assert!(pair.starts_with("sid=s%3A"), "{set_cookie}");
+    assert!(pair.starts_with("id=s%3A"), "{set_cookie}");
     assert!(set_cookie.contains("HttpOnly"));
     assert!(set_cookie.contains("SameSite=Lax"));
     assert!(set_cookie.contains("Path=/"));
-    assert!(
-        !set_cookie.contains("Secure"),
-        "plain HTTP must not get a Secure cookie"
-    );
+    assert!(set_cookie.contains("; Secure"), "Secure by default");
     assert!(
         !set_cookie.contains("Max-Age"),
         "a browser-session cookie until remembered"
@@ -145,7 +142,7 @@ async fn tampered_cookie_gets_a_fresh_session() {
     assert_eq!(by_id(&get_me(pair.clone()).await, "visits"), Some("1"));
 
     // Change one character of the signed id.
-    let at = "sid=s%3A".len() + 3;
+    let at = "id=s%3A".len() + 3;
     let old = pair.as_bytes()[at];
     let new = if old == b'A' { 'B' } else { 'A' };
     let mut tampered = pair.clone();

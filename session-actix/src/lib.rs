@@ -5,9 +5,7 @@
 //!
 //! ```
 //! use actix_web::{test, web, App, HttpResponse};
-//! use session_actix::{SessionError, Session, SessionMiddleware};
-//! use session_core::{Config, Secure, SessionManager};
-//! use session_stores::MemoryStore;
+//! use session_actix::{Config, MemoryStore, Session, SessionError, SessionManager, SessionMiddleware};
 //!
 //! async fn visit(session: Session) -> Result<HttpResponse, SessionError> {
 //!     let visits: u64 = session.get("visits").await?.unwrap_or(0);
@@ -18,7 +16,6 @@
 //! # actix_web::rt::System::new().block_on(async {
 //! let config = Config::builder()
 //!     .secret("a secret of at least thirty-two bytes!!")
-//!     .secure(Secure::Never) // plain-HTTP development server
 //!     .build()?;
 //! let manager = SessionManager::new(config, MemoryStore::new());
 //!

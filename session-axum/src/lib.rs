@@ -6,9 +6,7 @@
 //!
 //! ```
 //! use axum::{routing::get, Router};
-//! use session_axum::{Session, SessionError, SessionLayer};
-//! use session_core::{Config, Secure, SessionManager};
-//! use session_stores::MemoryStore;
+//! use session_axum::{Config, MemoryStore, Session, SessionError, SessionLayer, SessionManager};
 //! use tower::ServiceExt;
 //!
 //! async fn count(session: Session) -> Result<String, SessionError> {
@@ -20,7 +18,6 @@
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! let config = Config::builder()
 //!     .secret("a secret of at least thirty-two bytes!!")
-//!     .secure(Secure::Auto) // plain HTTP in development, `Secure` behind TLS
 //!     .build()?;
 //! let manager = SessionManager::new(config, MemoryStore::new());
 //! let app = Router::new()

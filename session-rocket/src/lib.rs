@@ -6,9 +6,7 @@
 //!
 //! ```
 //! use rocket::local::asynchronous::Client;
-//! use session_core::{Config, Secure, SessionManager};
-//! use session_rocket::{SessionError, Session, SessionFairing};
-//! use session_stores::MemoryStore;
+//! use session_rocket::{Config, MemoryStore, Session, SessionError, SessionFairing, SessionManager};
 //!
 //! #[rocket::get("/")]
 //! async fn visit(session: Session) -> Result<String, SessionError> {
@@ -20,7 +18,6 @@
 //! # rocket::async_test(async {
 //! let config = Config::builder()
 //!     .secret("a secret of at least thirty-two bytes!!")
-//!     .secure(Secure::Never) // plain-HTTP development server
 //!     .build()?;
 //! let manager = SessionManager::new(config, MemoryStore::new());
 //! let rocket = rocket::build()

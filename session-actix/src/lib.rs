@@ -36,6 +36,10 @@
 //! it with `?`); one that fails while the middleware saves turns the response into a 503 (store
 //! down or slow), a conflict status (409 by default) or a 500. Nothing panics and nothing is
 //! half-saved: on a 5xx response the core saves nothing.
+//!
+//! Features: `memory` (default), `tokio`, `redis`, `redis-cluster`, `postgres`, `mysql`,
+//! `sqlite`, `express`, `msgpack`: the stores and codecs of [`session_stores`] (see its
+//! documentation for each), forwarded, so that this crate is the only dependency an app needs.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -11,9 +11,9 @@
 //!    fails it replaces the response with an empty one whose status is
 //!    [`crate::SessionError::status`] (with the configured conflict status). Its constructor is
 //!    `new(manager)`, with `with_clock`, `with_shared_clock` and `manager()`.
-//! 2. **A `Session` extractor**, declared with [`session_handle!`]: the core's handle behind
+//! 2. **A `Session` extractor**, declared with [`session_handle!`](crate::session_handle): the core's handle behind
 //!    the framework's extractor trait.
-//! 3. **A `SessionError`**, declared with [`session_error!`]: the same variants and statuses
+//! 3. **A `SessionError`**, declared with [`session_error!`](crate::session_error): the same variants and statuses
 //!    everywhere, behind the framework's response trait.
 //!
 //! The crate re-exports [`prelude`] and the stores, so that an application depends on its

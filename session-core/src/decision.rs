@@ -1,6 +1,6 @@
 //! The session decisions as pure functions of facts, configuration and `now`.
 //!
-//! Nothing here does IO or reads the clock; [`crate::manager`] gathers the facts, calls these
+//! Nothing here does IO or reads the clock; [`crate::SessionManager`] gathers the facts, calls these
 //! and applies the result. The table these functions implement is in
 //! [`crate::manual::decision_table`], and each of its rows has a test below.
 

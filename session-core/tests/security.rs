@@ -10,9 +10,9 @@ use std::time::Duration;
 use common::{LogStore, NOW, SECRET};
 use futures_util::FutureExt;
 use session_core::{
-    Claims, Config, ConfigBuilder, ConfigError, EncryptedFormat, HttpRequest, JwtFormat, Opened,
-    Record, Secure, Session, SessionManager, SessionState, SignedFormat, StatelessKeys, Store,
-    TokenFormat, TokenHeader,
+    Claims, Config, ConfigBuilder, ConfigError, EncryptedFormat, JwtFormat, Opened, Record, Secure,
+    Session, SessionManager, SessionState, SignedFormat, StatelessKeys, Store, TokenFormat,
+    TokenHeader,
 };
 use time::OffsetDateTime;
 
@@ -33,21 +33,7 @@ fn request(
     peer: Option<IpAddr>,
     now: OffsetDateTime,
 ) -> Session {
-    let mut map = http::HeaderMap::new();
-    for (name, value) in headers {
-        map.append(
-            http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
-            value.parse().unwrap(),
-        );
-    }
-    m.begin(
-        &HttpRequest {
-            headers: &map,
-            peer,
-            tls: false,
-        },
-        now,
-    )
+    common::request_with(m, headers, peer, false, now)
 }
 
 fn begin(m: &SessionManager, cookie: Option<&str>, now: OffsetDateTime) -> Session {
@@ -94,6 +80,14 @@ fn formats() -> Vec<(&'static str, MakeManager)> {
     ]
 }
 
+/// A session of ann's with "remember me" for 30 days, started at `NOW`; its cookie pair.
+fn remembered_login(m: &SessionManager) -> String {
+    let s = begin(m, None, NOW);
+    run(s.insert("user", "ann")).unwrap();
+    run(s.set_max_age(Some(Duration::from_secs(30 * 86_400)))).unwrap();
+    pair(run(m.finish(s, 200, NOW)).unwrap().set_cookie().unwrap())
+}
+
 /// Idle timeout 30 min, "remember me" for 30 days, logout by `destroy` (with no read) at
 /// +1 min: a stolen copy of the token stays refused until it would have expired, leeway
 /// included, whatever the handler did before destroying.
@@ -101,10 +95,7 @@ fn formats() -> Vec<(&'static str, MakeManager)> {
 fn a_revocation_outlasts_the_revoked_token_in_every_format() {
     for (name, make) in formats() {
         let m = make();
-        let s = begin(&m, None, NOW);
-        run(s.insert("user", "ann")).unwrap();
-        run(s.set_max_age(Some(Duration::from_secs(30 * 86_400)))).unwrap();
-        let stolen = pair(run(m.finish(s, 200, NOW)).unwrap().set_cookie().unwrap());
+        let stolen = remembered_login(&m);
         assert_eq!(user_at(&m, &stolen, NOW).as_deref(), Some("ann"), "{name}");
 
         // Logout: the handler shortens the session first, then destroys it unread.
@@ -134,10 +125,7 @@ fn a_revocation_outlasts_the_revoked_token_in_every_format() {
 fn a_revocation_ignores_what_the_handler_changed_before_destroying() {
     for (name, make) in formats() {
         let m = make();
-        let s = begin(&m, None, NOW);
-        run(s.insert("user", "ann")).unwrap();
-        run(s.set_max_age(Some(Duration::from_secs(30 * 86_400)))).unwrap();
-        let stolen = pair(run(m.finish(s, 200, NOW)).unwrap().set_cookie().unwrap());
+        let stolen = remembered_login(&m);
         let s = begin(&m, Some(&stolen), NOW + MINUTE);
         run(s.set_max_age(Some(Duration::from_secs(60)))).unwrap();
         s.destroy();

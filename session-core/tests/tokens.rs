@@ -11,9 +11,8 @@ use common::{loaded_id, LogStore, NOW, SECRET};
 use futures_util::FutureExt;
 use session_core::stateless::RefusedKey;
 use session_core::{
-    encode_uri_component_into, Config, ConfigBuilder, EncryptedFormat, HttpRequest, JwtFormat,
-    Keyring, Session, SessionError, SessionManager, SignedFormat, StatelessKeys, TokenFormat,
-    TokenHeader,
+    encode_uri_component_into, Config, ConfigBuilder, EncryptedFormat, JwtFormat, Keyring, Session,
+    SessionError, SessionManager, SignedFormat, StatelessKeys, TokenFormat, TokenHeader,
 };
 use time::OffsetDateTime;
 
@@ -26,21 +25,7 @@ fn config(f: impl FnOnce(ConfigBuilder) -> ConfigBuilder) -> Config {
 }
 
 fn begin(m: &SessionManager, headers: &[(&str, &str)], now: OffsetDateTime) -> Session {
-    let mut map = http::HeaderMap::new();
-    for (name, value) in headers {
-        map.append(
-            http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
-            value.parse().unwrap(),
-        );
-    }
-    m.begin(
-        &HttpRequest {
-            headers: &map,
-            peer: None,
-            tls: true,
-        },
-        now,
-    )
+    common::request_with(m, headers, None, true, now)
 }
 
 fn keys() -> StatelessKeys {

@@ -12,6 +12,31 @@ use time::OffsetDateTime;
 pub const NOW: OffsetDateTime = datetime!(2030-01-01 0:00 UTC);
 pub const SECRET: &str = "0123456789abcdef0123456789abcdef";
 
+/// Begins a request carrying `headers` from `peer` at `now` (over TLS when `tls`).
+pub fn request_with(
+    m: &SessionManager,
+    headers: &[(&str, &str)],
+    peer: Option<std::net::IpAddr>,
+    tls: bool,
+    now: OffsetDateTime,
+) -> session_core::Session {
+    let mut map = http::HeaderMap::new();
+    for (name, value) in headers {
+        map.append(
+            http::HeaderName::from_bytes(name.as_bytes()).expect("a header name"),
+            value.parse().expect("a header value"),
+        );
+    }
+    m.begin(
+        &HttpRequest {
+            headers: &map,
+            peer,
+            tls,
+        },
+        now,
+    )
+}
+
 /// A store that answers every id with an empty live session.
 pub struct Everything;
 

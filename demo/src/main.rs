@@ -11,10 +11,15 @@ async fn main() -> ExitCode {
     tracing_subscriber::fmt::init();
     let settings = match Settings::parse(std::env::args().skip(1), |name| std::env::var(name).ok())
     {
-        Ok(Some(settings)) => settings,
-        Ok(None) => {
-            print!("{}", setup::USAGE);
-            return ExitCode::SUCCESS;
+        Ok(settings) => settings,
+        // `--help` goes to stdout and succeeds; a wrong flag goes to stderr and fails.
+        Err(SetupError::Usage(e)) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            };
         }
         Err(e) => return fail(&e),
     };

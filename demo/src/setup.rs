@@ -4,6 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
+use clap::{CommandFactory, Parser};
 use session_core::{Config, ConfigError, SessionManager, StoreError};
 use session_stores::sql::cleanup::spawn_cleanup;
 use session_stores::{MemoryStore, MySqlStore, PostgresStore, RedisStore, SqliteStore};
@@ -22,59 +23,62 @@ pub struct Settings {
     pub secret: Option<String>,
 }
 
-/// The usage text for `--help`.
-pub const USAGE: &str = "usage: session-demo [--port N] [--store URL]\n\
-    \n  --port N      port on 127.0.0.1 (env PORT, default 3000)\
-    \n  --store URL   memory | sqlite://... | redis://... | postgres://... | mysql://...\
-    \n                (env SESSION_STORE, default memory)\
-    \n  env SESSION_SECRET  signing secret of at least 32 bytes (default: random per start)\n";
+/// The command line. The environment is read apart (see [`Settings::parse`]), so that it can
+/// be given in tests.
+#[derive(Debug, Parser)]
+#[command(
+    name = "session-demo",
+    about = "Serves the session demo site on 127.0.0.1.",
+    after_help = "Environment:\n  SESSION_SECRET  signing secret of at least 32 bytes \
+                  (default: random per start)",
+    // A flag given twice keeps its last value.
+    args_override_self = true
+)]
+struct Flags {
+    /// Port on 127.0.0.1 (env PORT, default 3000)
+    #[arg(long, value_name = "N")]
+    port: Option<u16>,
+    /// memory | sqlite://sessions.db | redis://... | postgres://... | mysql://...
+    /// (env SESSION_STORE, default memory)
+    #[arg(long, value_name = "URL")]
+    store: Option<String>,
+}
 
 impl Settings {
     /// Reads flags (`args` without the program name) and the environment through `env`.
-    /// `Ok(None)` means `--help` was asked for.
+    /// `--help` comes back as [`SetupError::Usage`] holding the help text.
     ///
     /// ```
-    /// use session_demo::setup::{Settings, StoreUrl};
+    /// use session_demo::setup::{Settings, SetupError, StoreUrl};
     /// let env = |name: &str| (name == "PORT").then(|| "8080".to_owned());
-    /// let s = Settings::parse(["--store=memory".to_owned()], env).unwrap().unwrap();
+    /// let s = Settings::parse(["--store=memory".to_owned()], env).unwrap();
     /// assert_eq!((s.port, s.store), (8080, StoreUrl::Memory));
+    /// let s = Settings::parse(["--port", "1", "--store", "sqlite://sessions.db"].map(String::from), env).unwrap();
+    /// assert_eq!((s.port, s.store), (1, StoreUrl::Sqlite("sqlite://sessions.db".into())));
     /// assert!(Settings::parse(["--port".to_owned(), "x".to_owned()], env).is_err());
+    /// assert!(matches!(Settings::parse(["--help".to_owned()], env), Err(SetupError::Usage(_))));
     /// ```
     pub fn parse(
         args: impl IntoIterator<Item = String>,
         env: impl Fn(&str) -> Option<String>,
-    ) -> Result<Option<Self>, SetupError> {
-        let (mut port, mut store) = (env("PORT"), env("SESSION_STORE"));
-        let mut args = args.into_iter();
-        while let Some(arg) = args.next() {
-            let (flag, inline) = match arg.split_once('=') {
-                Some((flag, value)) => (flag.to_owned(), Some(value.to_owned())),
-                None => (arg, None),
-            };
-            let slot = match flag.as_str() {
-                "-h" | "--help" => return Ok(None),
-                "--port" => &mut port,
-                "--store" => &mut store,
-                _ => return Err(SetupError::BadArgument(format!("unknown flag {flag}"))),
-            };
-            let value = inline.or_else(|| args.next());
-            *slot = Some(
-                value.ok_or_else(|| SetupError::BadArgument(format!("{flag} needs a value")))?,
-            );
-        }
-        let port = match port {
-            Some(p) => p.parse().map_err(|_| {
+    ) -> Result<Self, SetupError> {
+        let flags = Flags::try_parse_from(std::iter::once("session-demo".to_owned()).chain(args))
+            .map_err(SetupError::Usage)?;
+        let port = match (flags.port, env("PORT")) {
+            (Some(port), _) => port,
+            (None, Some(p)) => p.parse().map_err(|_| {
                 SetupError::BadArgument(format!("port {p:?} is not a number from 0 to 65535"))
             })?,
-            None => DEFAULT_PORT,
+            (None, None) => DEFAULT_PORT,
         };
+        let store = flags.store.or_else(|| env("SESSION_STORE"));
         let store = store.as_deref().unwrap_or("memory").parse()?;
         let secret = env("SESSION_SECRET").filter(|s| !s.is_empty());
-        Ok(Some(Self {
+        Ok(Self {
             port,
             store,
             secret,
-        }))
+        })
     }
 }
 
@@ -179,8 +183,6 @@ pub fn random_secret() -> Result<String, SetupError> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// The system clock, for the memory store's sweeper.
-///
 /// Opens the store `url` names and returns the manager over it: the memory store with its
 /// sweeper, SQLite / PostgreSQL / MySQL with their migrations applied and a cleanup task, or
 /// Redis. Must run inside a tokio runtime (sweeper and cleanup are tasks).
@@ -244,7 +246,10 @@ pub async fn open(url: &StoreUrl, config: Config) -> Result<SessionManager, Setu
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum SetupError {
-    /// A flag or environment value is wrong.
+    /// The command line is wrong, or asks for `--help` (which is not a failure). Clap's
+    /// message, fit for [`clap::Error::exit`] or [`clap::Error::print`].
+    Usage(clap::Error),
+    /// An environment value is wrong.
     BadArgument(String),
     /// The store URL's scheme is not one the demo knows.
     UnknownStore(String),
@@ -261,7 +266,10 @@ pub enum SetupError {
 impl fmt::Display for SetupError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::BadArgument(msg) => write!(f, "{msg}\n\n{USAGE}"),
+            Self::Usage(e) => fmt::Display::fmt(e, f),
+            Self::BadArgument(msg) => {
+                write!(f, "{msg}\n\n{}", Flags::command().render_usage())
+            }
             Self::UnknownStore(url) => write!(
                 f,
                 "unknown session store {url:?}: use memory, sqlite://, redis://, postgres:// or mysql://"
@@ -280,6 +288,7 @@ impl fmt::Display for SetupError {
 impl std::error::Error for SetupError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
+            Self::Usage(e) => Some(e),
             Self::Config(e) => Some(e),
             Self::Io(e) => Some(e),
             Self::Store(_, e) => Some(e),

@@ -43,11 +43,38 @@ fn signing(c: &mut Criterion) {
     g.finish();
 }
 
-/// A new id per new session: one read of the OS CSPRNG.
+/// A new id per new session: one read of the OS CSPRNG. Reading one back decodes its bytes.
 fn ids(c: &mut Criterion) {
     c.bench_function("id/generate", |b| {
         b.iter(|| black_box(SessionId::generate()))
     });
+    c.bench_function("id/parse", |b| {
+        b.iter(|| black_box(SessionId::parse(black_box(ID))))
+    });
+}
+
+/// A signed id as a cookie value: percent-encoded into a response, decoded from a request.
+fn encoding(c: &mut Criterion) {
+    let signed = Keyring::new([SECRET]).unwrap().sign(ID);
+    let mut encoded = String::new();
+    session_core::encode_uri_component_into(&signed, &mut encoded);
+    let header = format!("theme=dark; id={encoded}; lang=en");
+    let mut g = c.benchmark_group("encoding");
+    g.bench_function("encode_signed", |b| {
+        let mut out = String::with_capacity(128);
+        b.iter(|| {
+            out.clear();
+            session_core::encode_uri_component_into(black_box(&signed), &mut out);
+            black_box(out.len())
+        })
+    });
+    g.bench_function("decode_signed", |b| {
+        b.iter(|| black_box(session_core::decode_uri_component(black_box(&encoded))))
+    });
+    g.bench_function("cookie_value", |b| {
+        b.iter(|| black_box(session_core::cookie_values(black_box(header.as_bytes()), "id").next()))
+    });
+    g.finish();
 }
 
 /// Answers every load with the same small live record, without IO.
@@ -176,5 +203,5 @@ fn codec(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, signing, ids, decisions, codec);
+criterion_group!(benches, signing, ids, encoding, decisions, codec);
 criterion_main!(benches);

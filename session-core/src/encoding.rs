@@ -1,58 +1,28 @@
-//! JavaScript's `encodeURIComponent` / `decodeURIComponent`, byte for byte.
+//! JavaScript's `encodeURIComponent` / `decodeURIComponent`, byte for byte, on the
+//! `percent-encoding` crate.
 //!
 //! express-session writes cookie values with `encodeURIComponent` and the `cookie` package
 //! reads them with `decodeURIComponent` (keeping the raw text when that throws). Matching both
 //! exactly is what lets a Rust service and a Node service read each other's cookies.
 
-use arrayvec::ArrayString;
+use percent_encoding::{percent_decode, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-/// Characters `encodeURIComponent` leaves alone: `A-Z a-z 0-9 - _ . ! ~ * ' ( )`.
-/// A table, because this runs over every byte of every cookie a response sets.
-const UNRESERVED: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        table[b] = c.is_ascii_alphanumeric()
-            || matches!(
-                c,
-                b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
-            );
-        b += 1;
-    }
-    table
-};
+/// Everything but what `encodeURIComponent` leaves alone: `A-Z a-z 0-9 - _ . ! ~ * ' ( )`.
+/// Bytes outside ASCII are always encoded.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'!')
+    .remove(b'~')
+    .remove(b'*')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')');
 
 /// Appends `text` percent-encoded as `encodeURIComponent` would (upper-case hex).
 pub fn encode_uri_component_into(text: &str, out: &mut String) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let bytes = text.as_bytes();
-    // The usual text, a generated session id, needs no escape: one quick scan, one copy.
-    let Some(first) = bytes.iter().position(|&b| !UNRESERVED[usize::from(b)]) else {
-        out.push_str(text);
-        return;
-    };
-    out.reserve(bytes.len() + 8);
-    // Runs of unreserved characters are copied whole: a signed id has only three bytes to
-    // escape in some 80. The scan above already passed the first run.
-    let mut run = 0;
-    for (i, &b) in bytes.iter().enumerate().skip(first) {
-        if UNRESERVED[usize::from(b)] {
-            continue;
-        }
-        // A non-empty run starts just after an escaped byte, so at an ASCII character, and
-        // ends before `i`, which is not a continuation byte (those follow an escaped lead
-        // byte directly, leaving the run empty): both ends are character boundaries.
-        if run < i {
-            out.push_str(&text[run..i]);
-        }
-        out.push('%');
-        out.push(HEX[usize::from(b >> 4)] as char);
-        out.push(HEX[usize::from(b & 0xf)] as char);
-        run = i + 1;
-    }
-    // Every byte of a multi-byte character is escaped, so `run` is at a character boundary.
-    out.push_str(&text[run..]);
+    out.extend(utf8_percent_encode(text, COMPONENT));
 }
 
 /// Room for a decoded credential without a heap allocation (a signed id decodes to 78 bytes).
@@ -61,90 +31,35 @@ pub(crate) type Decoded = smallvec::SmallVec<[u8; 128]>;
 /// `decodeURIComponent`: `None` where JavaScript would throw a `URIError` (a `%` not followed
 /// by two hex digits, or bytes that are not UTF-8). `+` stays `+`.
 pub fn decode_uri_component(text: &str) -> Option<String> {
-    let mut out = Decoded::new();
-    decode_into(text.as_bytes(), &mut out)?;
-    String::from_utf8(out.into_vec()).ok()
+    if !escapes_are_well_formed(text.as_bytes()) {
+        return None;
+    }
+    let decoded = percent_decode(text.as_bytes()).decode_utf8().ok()?;
+    Some(decoded.into_owned())
 }
 
 /// The percent-decoding half of [`decode_uri_component`], appended to `out`; the caller
 /// checks UTF-8.
 pub(crate) fn decode_into(bytes: &[u8], out: &mut Decoded) -> Option<()> {
-    out.reserve(bytes.len());
-    let mut rest = bytes;
-    while let Some(at) = memchr::memchr(b'%', rest) {
-        out.extend_from_slice(&rest[..at]);
-        let hi = hex_value(*rest.get(at + 1)?)?;
-        let lo = hex_value(*rest.get(at + 2)?)?;
-        out.push(hi << 4 | lo);
-        rest = &rest[at + 3..];
+    if !escapes_are_well_formed(bytes) {
+        return None;
     }
-    out.extend_from_slice(rest);
+    out.extend(percent_decode(bytes));
     Some(())
 }
 
-/// [`decode_into`] for the usual value, at most 128 bytes with every escape an ASCII
-/// character, appended to `out`; `None` for any other (the general path then decides). The
-/// result is the already checked text with ASCII characters in place of escapes, so it needs
-/// no second UTF-8 check (which cost ~140 instructions a request).
-pub(crate) fn decode_ascii_into(text: &str, out: &mut ArrayString<128>) -> Option<()> {
-    let mut rest = text;
-    while let Some(at) = memchr::memchr(b'%', rest.as_bytes()) {
-        out.try_push_str(rest.get(..at)?).ok()?;
-        let &[hi, lo] = rest.as_bytes().get(at + 1..at + 3)? else {
-            return None;
-        };
-        let byte = hex_value(hi)? << 4 | hex_value(lo)?;
-        if !byte.is_ascii() {
-            return None;
-        }
-        out.try_push(char::from(byte)).ok()?;
-        rest = rest.get(at + 3..)?;
-    }
-    out.try_push_str(rest).ok()
-}
-
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
+/// Whether every `%` starts an escape of two hex digits. `percent_decode` keeps a malformed
+/// escape as it is, where `decodeURIComponent` throws, so the decoders check first.
+fn escapes_are_well_formed(bytes: &[u8]) -> bool {
+    memchr::memchr_iter(b'%', bytes).all(|at| {
+        matches!(bytes.get(at + 1..at + 3), Some([hi, lo])
+            if hi.is_ascii_hexdigit() && lo.is_ascii_hexdigit())
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_ascii_path_decodes_as_decode_uri_component_or_declines() {
-        let long = format!("s%3A{}", "a".repeat(130));
-        let texts = [
-            "s%3Aabc.d%2Fe%2Bf",
-            "%41%42",
-            "100%",
-            "%4",
-            "%ZZ",
-            "%C3%A9",
-            "caf\u{e9}%20x",
-            "%25%32%35",
-            long.as_str(),
-        ];
-        for text in texts {
-            let mut out = ArrayString::new();
-            match decode_ascii_into(text, &mut out) {
-                Some(()) => assert_eq!(Some(out.to_string()), decode_uri_component(text), "{text}"),
-                // Declined: the general path decides (and for these it must decline too, or
-                // decode a non-ASCII escape, or be too long for the stack).
-                None => assert!(
-                    decode_uri_component(text).is_none()
-                        || text.contains("%C3")
-                        || text.len() > 128,
-                    "{text}"
-                ),
-            }
-        }
-    }
 
     #[test]
     fn matches_javascript() {
@@ -156,6 +71,43 @@ mod tests {
         assert_eq!(decode_uri_component("%ZZ"), None);
         assert_eq!(decode_uri_component("%4"), None);
         assert_eq!(decode_uri_component("%FF"), None);
+    }
+
+    #[test]
+    fn leaves_exactly_the_unreserved_ascii_alone() {
+        for byte in 0u8..0x80 {
+            let text = char::from(byte).to_string();
+            let mut s = String::new();
+            encode_uri_component_into(&text, &mut s);
+            let unreserved = byte.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&byte);
+            let expected = if unreserved {
+                text.clone()
+            } else {
+                format!("%{byte:02X}")
+            };
+            assert_eq!(s, expected, "{byte:#04x}");
+            assert_eq!(decode_uri_component(&s).as_deref(), Some(text.as_str()));
+        }
+    }
+
+    #[test]
+    fn any_malformed_escape_or_non_utf8_result_fails_the_whole_decode() {
+        for text in [
+            "%", "%4", "a%", "%G0", "%0G", "%%41", "%41%", "%41%4", "ok%zz",
+        ] {
+            assert_eq!(decode_uri_component(text), None, "{text}");
+            assert_eq!(
+                decode_into(text.as_bytes(), &mut Decoded::new()),
+                None,
+                "{text}"
+            );
+        }
+        for text in ["%FF", "%e2%82", "%C3%28", "a%80"] {
+            assert_eq!(decode_uri_component(text), None, "{text}");
+        }
+        assert_eq!(decode_uri_component("%25%32%35").as_deref(), Some("%25"));
+        assert_eq!(decode_uri_component("%e2%82%ac").as_deref(), Some("€"));
+        assert_eq!(decode_uri_component("").as_deref(), Some(""));
     }
 
     #[test]

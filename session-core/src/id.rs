@@ -7,7 +7,6 @@ use std::hash::{Hash, Hasher};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
-use crate::base64_table::{encode_unpadded, URL_SAFE, URL_SAFE_CHARS};
 use crate::inline_str::InlineStr;
 
 /// Number of random bytes in a generated id: 192 bits, like express-session's `uid(24)`.
@@ -61,12 +60,13 @@ impl SessionId {
     pub fn generate() -> Result<Self, RandomnessUnavailable> {
         let mut bytes = [0u8; ID_BYTES];
         getrandom::fill(&mut bytes).map_err(|_| RandomnessUnavailable)?;
-        let text: [u8; INLINE] = encode_unpadded(URL_SAFE_CHARS, &bytes);
-        // Base64 characters only, so the fallback (which keeps this free of `unwrap`) is
-        // never taken.
-        let text = match std::str::from_utf8(&text) {
-            Ok(text) => InlineStr::of(text),
-            Err(_) => InlineStr::of(&URL_SAFE_NO_PAD.encode(bytes)),
+        let mut text = [0u8; INLINE];
+        // 24 bytes are exactly 32 base64 characters, so the fallback (which keeps this free
+        // of `unwrap`) is never taken.
+        let encoded = URL_SAFE_NO_PAD.encode_slice(bytes, &mut text).ok();
+        let text = match encoded.and_then(|len| std::str::from_utf8(&text[..len]).ok()) {
+            Some(text) => InlineStr::of(text),
+            None => InlineStr::of(&URL_SAFE_NO_PAD.encode(bytes)),
         };
         Ok(Self {
             text,
@@ -112,10 +112,10 @@ impl SessionId {
 /// The raw bytes of an id written the way generated ones are (canonical, unpadded
 /// base64url of [`ID_BYTES`] bytes).
 fn decode_raw(text: &str) -> Option<[u8; ID_BYTES]> {
+    // 32 characters that decode are 24 bytes (whole groups, so no spare bits), and the
+    // engine refuses padding.
     let mut raw = [0u8; ID_BYTES];
-    URL_SAFE
-        .decode_exact(text.as_bytes(), &mut raw)
-        .then_some(raw)
+    (text.len() == INLINE && URL_SAFE_NO_PAD.decode_slice(text, &mut raw).is_ok()).then_some(raw)
 }
 
 impl PartialEq for SessionId {

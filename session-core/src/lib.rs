@@ -48,7 +48,6 @@
 #![warn(missing_docs)]
 
 pub mod adapter;
-mod base64_table;
 mod config;
 mod cookie_header;
 pub mod decision;

@@ -5,11 +5,12 @@
 
 use std::fmt;
 
+use base64::engine::general_purpose::STANDARD_NO_PAD;
+use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use crate::base64_table::{encode_unpadded, STANDARD, STANDARD_CHARS};
 use crate::encoding::encode_uri_component_into;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -127,9 +128,17 @@ impl Keyring {
     }
 
     /// The first secret's MAC of `id`, in unpadded standard base64. The MAC is not secret
-    /// (it is the cookie's), so encoding it by table look-ups reveals nothing.
+    /// (it is the cookie's), so the encoder's table look-ups reveal nothing.
     fn mac_base64(&self, id: &str) -> [u8; MAC_B64_LEN] {
-        encode_unpadded(STANDARD_CHARS, &self.keys[0].mac(id.as_bytes()))
+        let mut text = [0u8; MAC_B64_LEN];
+        // 32 bytes are exactly 43 characters, so the buffer always fits.
+        if STANDARD_NO_PAD
+            .encode_slice(self.keys[0].mac(id.as_bytes()), &mut text)
+            .is_err()
+        {
+            unreachable!("43 characters hold 32 bytes");
+        }
+        text
     }
 
     /// Verifies a decoded cookie value (`s:<id>.<mac>`). Returns `None` unless the value starts
@@ -140,8 +149,14 @@ impl Keyring {
         // memchr's search, not `rsplit_once`'s byte loop: the id is most of the value.
         let dot = memchr::memrchr(b'.', signed.as_bytes())?;
         let (id, mac_b64) = (&signed[..dot], &signed[dot + 1..]);
+        // 43 characters that decode are 32 bytes; the engine refuses padding and non-zero
+        // spare bits, so only the canonical text of a MAC gets this far.
         let mut provided = [0u8; 32];
-        if !STANDARD.decode_exact(mac_b64.as_bytes(), &mut provided) {
+        if mac_b64.len() != MAC_B64_LEN
+            || STANDARD_NO_PAD
+                .decode_slice(mac_b64, &mut provided)
+                .is_err()
+        {
             return None;
         }
         // Check every key even after a match so that timing does not reveal which one matched.
@@ -229,6 +244,32 @@ mod tests {
                 ring.sign_uri_encoded_into(&id, &mut direct);
                 assert_eq!(direct, format!("id={expected}"));
             }
+        }
+    }
+
+    #[test]
+    fn only_the_canonical_unpadded_mac_verifies() {
+        const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let ring = Keyring::new(["keyboard cat"]).unwrap();
+        for n in 0..64 {
+            let value = ring.sign(&format!("id{n}"));
+            assert!(ring.unsign(&value).is_some());
+            let (head, mac) = value.rsplit_once('.').unwrap();
+            // The last character's two spare bits are zero; setting one decodes to the same
+            // bytes, but is another text.
+            let last = CHARS.iter().position(|&c| c == mac.as_bytes()[42]).unwrap();
+            let spare = format!("{head}.{}{}", &mac[..42], char::from(CHARS[last | 1]));
+            let url_safe = value.replace('+', "-").replace('/', "_");
+            for other in [
+                spare,
+                format!("{value}="),
+                format!("{value}A"),
+                value[..value.len() - 1].to_owned(),
+                format!("{head}.{mac} "),
+            ] {
+                assert!(ring.unsign(&other).is_none(), "{other}");
+            }
+            assert_eq!(ring.unsign(&url_safe).is_some(), url_safe == value);
         }
     }
 

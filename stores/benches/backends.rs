@@ -173,6 +173,45 @@ fn bench<S: Store>(c: &mut Criterion, rt: &tokio::runtime::Runtime, name: &str, 
     });
 }
 
+/// The memory store's own paths, without a runtime: a create with the delete that keeps the
+/// store at a steady size, in a store of 100,000 sessions (the default capacity's worth) and
+/// in one of 100 (most shards empty, so that most deletes empty their shard); and a load.
+#[cfg(feature = "memory")]
+fn bench_memory(c: &mut Criterion) {
+    use session_core::ImmediateStore;
+    let now = wall_now();
+    let payload = br#"{"d":{"user_id":42,"csrf":"0123456789abcdef","cart":[1,2,3]},"c":0}"#;
+    let record = Record::new(payload.to_vec(), now + Duration::from_secs(3600), 1);
+    for live in [100_000, 100] {
+        let store = session_stores::MemoryStore::new();
+        // A ring of ids: each create replaces the session created `live` creates earlier.
+        let ids: Vec<SessionId> = (0..live + live / 4)
+            .map(|_| SessionId::generate().expect("randomness"))
+            .collect();
+        for id in &ids[..live] {
+            ImmediateStore::create(&store, id, &record).expect("create");
+        }
+        let mut next = live;
+        c.bench_function(&format!("memory/create+delete/{live}"), |b| {
+            b.iter(|| {
+                let id = &ids[next % ids.len()];
+                ImmediateStore::create(&store, id, &record).expect("create");
+                ImmediateStore::delete(&store, &ids[(next - live) % ids.len()]).expect("delete");
+                next += 1;
+            })
+        });
+        if live == 100_000 {
+            let mut at = 0;
+            c.bench_function("memory/load", |b| {
+                b.iter(|| {
+                    at = (at + 7919) % ids.len();
+                    ImmediateStore::load(&store, &ids[at], now).expect("load")
+                })
+            });
+        }
+    }
+}
+
 /// Connects a store for timing and one through a counting proxy; `None` (with a notice)
 /// when the backend is unreachable.
 fn measure<S, F, Fut>(
@@ -236,6 +275,7 @@ fn main() {
     {
         println!("memory: round trips per load = 0, per save = 0");
         bench(&mut c, &rt, "memory", session_stores::MemoryStore::new());
+        bench_memory(&mut c);
     }
     #[cfg(feature = "redis")]
     {

@@ -35,8 +35,11 @@ use crate::lock::lock;
 /// [`MemoryStore::DEFAULT_CAPACITY`] sessions (100,000: about 13 MB beyond their data,
 /// 20 MB with 60-byte payloads) and [`MemoryStore::DEFAULT_DATA_BUDGET`] bytes of session
 /// data (256 MiB); see [`MemoryStoreBuilder`] to change either, or
-/// [`MemoryStoreBuilder::unbounded`]. Freed memory is kept for the next sessions of the same
-/// size rather than returned to the system.
+/// [`MemoryStoreBuilder::unbounded`]. The memory of removed sessions is reused by the next
+/// ones and, once a shard has freed as many bytes as its sessions hold, handed back to the
+/// allocator: once a spike of sessions is gone, the store no longer holds its memory.
+/// (Whether the allocator then returns that memory to the system is its own policy: glibc's
+/// keeps much of it for the process's next allocations.)
 ///
 /// **Expired sessions go without a sweeper**: the store keeps the latest time it was told
 /// (by [`load`](ImmediateStore::load), [`sweep`](MemoryStore::sweep) or

@@ -5,10 +5,18 @@
 //! slot, next to one block of the shard's slab (see [`super::slab`]) holding version, user
 //! and payload; there is no second index: a sweep scans the slots, which costs less than
 //! keeping an ordered index up to date on every save.
+//!
+//! A shard hands back to the allocator the memory of sessions it no longer holds: after a
+//! removal it moves the remaining sessions into a new slab once the old one's freed blocks
+//! hold as many bytes as the sessions, and shrinks a map once it is less than a quarter full
+//! (see [`Shard::give_back`]). Once a spike of sessions is gone, a shard's slab holds less
+//! than twice the bytes of the sessions that remain (and the unused end of one page of each
+//! size), and its maps have room for at most about four times as many.
 
 mod room;
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash};
 
 use session_core::{SessionId, StoreError};
 
@@ -213,7 +221,29 @@ impl Shard {
         };
         self.bytes = self.bytes.saturating_sub(slot.block.len());
         self.slab.release(slot.block);
+        self.give_back();
         true
+    }
+
+    /// Hands back to the allocator what removed sessions leave unused: the slab's freed
+    /// blocks once they hold as many bytes as the sessions (the sessions are moved into a
+    /// new slab, and the old one is dropped with its pages), and a map's room once it is less
+    /// than a quarter full.
+    ///
+    /// A move costs a pass over the shard and a copy of its sessions' bytes, and comes only
+    /// after at least as many bytes were freed; a shrink costs a rehash of what remains, and
+    /// comes only after three quarters of the map were removed: each removal pays a bounded
+    /// share of either.
+    fn give_back(&mut self) {
+        let spare = self.slab.spare_bytes();
+        if spare > 0 && spare >= self.bytes {
+            let old = std::mem::take(&mut self.slab);
+            for slot in self.packed.values_mut().chain(self.text.values_mut()) {
+                self.slab.move_block(&old, &mut slot.block);
+            }
+        }
+        shrink_if_sparse(&mut self.packed);
+        shrink_if_sparse(&mut self.text);
     }
 
     /// Removes the sessions `doomed` picks, noting the users of those that had one; the
@@ -250,6 +280,24 @@ impl Shard {
         }
         self.bytes = self.bytes.saturating_sub(freed);
         self.earliest_ms = earliest;
-        before - self.len()
+        let removed = before - self.len();
+        if removed > 0 {
+            self.give_back();
+        }
+        removed
+    }
+}
+
+/// Whether a map or set of `len` entries with room for `capacity` is less than a quarter
+/// full (an empty one with any room at all counts): a shrink to fit then frees at least half
+/// of its table, and the map must lose three quarters of its entries again before the next.
+pub(super) fn is_sparse(len: usize, capacity: usize) -> bool {
+    len < capacity.div_ceil(4)
+}
+
+/// Shrinks `map` to fit its entries if it is less than a quarter full.
+fn shrink_if_sparse<K: Eq + Hash, V, S: BuildHasher>(map: &mut HashMap<K, V, S>) {
+    if is_sparse(map.len(), map.capacity()) {
+        map.shrink_to_fit();
     }
 }

@@ -9,8 +9,10 @@
 //! sessions, and a freed block is reused by the next session of its size without touching
 //! the allocator.
 //!
-//! Freed blocks are kept for reuse, not returned: a shard's pages stay as large as its
-//! busiest hour made them, as with most slab allocators.
+//! Freed blocks are kept for reuse (they are the slab's spare bytes); once they hold as many
+//! bytes as the shard's sessions, the shard moves its sessions into a new slab and drops the
+//! old one with all its pages (see [`Slab::move_block`]): a spike of sessions leaves no
+//! pages behind once it is gone.
 
 /// Blocks are sized in steps of this many bytes.
 const GRAIN: usize = 8;
@@ -52,10 +54,22 @@ struct Class {
     used: u32,
 }
 
+impl Default for Class {
+    fn default() -> Self {
+        Self {
+            pages: Vec::new(),
+            free: NONE,
+            used: 0,
+        }
+    }
+}
+
 /// One shard's blocks.
 #[derive(Default)]
 pub(super) struct Slab {
     classes: Vec<Class>,
+    /// Bytes of the freed blocks, kept for reuse.
+    spare: usize,
 }
 
 fn class_of(len: usize) -> usize {
@@ -75,13 +89,12 @@ impl Slab {
         }
         let class = class_of(len);
         if self.classes.len() <= class {
-            self.classes.resize_with(class + 1, || Class {
-                pages: Vec::new(),
-                free: NONE,
-                used: 0,
-            });
+            self.classes.resize_with(class + 1, Class::default);
         }
-        let index = self.classes[class].take(block_bytes(class));
+        let (index, reused) = self.classes[class].take(block_bytes(class));
+        if reused {
+            self.spare = self.spare.saturating_sub(block_bytes(class));
+        }
         Some(Block::Paged {
             index,
             len: stored_len,
@@ -146,7 +159,31 @@ impl Slab {
         if let Some(link) = c.pages.get_mut(page).and_then(|p| p.get_mut(at..at + 4)) {
             link.copy_from_slice(&c.free.to_le_bytes());
             c.free = index;
+            self.spare += block_bytes(class);
         }
+    }
+
+    /// Bytes of the freed blocks, kept for the next sessions of their sizes.
+    pub(super) fn spare_bytes(&self) -> usize {
+        self.spare
+    }
+
+    /// Copies a paged block of `old` into a block of this slab and makes `block` that one; a
+    /// block of its own stays where it is. Moving every block of a shard into a new slab,
+    /// then dropping the old one, is how a shard hands its spare bytes back.
+    pub(super) fn move_block(&mut self, old: &Slab, block: &mut Block) {
+        let Block::Paged { len, .. } = *block else {
+            return;
+        };
+        // Never `None`: a paged block is at most `MAX_SLAB_BYTES` long.
+        let Some(mut moved) = self.alloc(len as usize) else {
+            return;
+        };
+        let (to, from) = (self.bytes_mut(&mut moved), old.bytes(block));
+        if to.len() == from.len() {
+            to.copy_from_slice(from);
+        }
+        *block = moved;
     }
 }
 
@@ -164,8 +201,9 @@ fn place(class: usize, index: u32) -> (usize, usize) {
 }
 
 impl Class {
-    /// A free block's index, from the free list or a new one (adding a page when full).
-    fn take(&mut self, size: usize) -> u32 {
+    /// A free block's index, from the free list or a new one (adding a page when full), and
+    /// whether it came from the free list.
+    fn take(&mut self, size: usize) -> (u32, bool) {
         // `NONE` is past every page, so an empty list finds no link.
         let index = self.free;
         let at = index as usize % PER_PAGE * size;
@@ -175,14 +213,14 @@ impl Class {
             .and_then(|page| page.get(at..at + 4)?.try_into().ok());
         if let Some(link) = link {
             self.free = u32::from_le_bytes(link);
-            return index;
+            return (index, true);
         }
         if self.used as usize == self.pages.len() * PER_PAGE {
             self.pages
                 .push(vec![0u8; PER_PAGE * size].into_boxed_slice());
         }
         self.used += 1;
-        self.used - 1
+        (self.used - 1, false)
     }
 }
 
@@ -229,6 +267,56 @@ mod tests {
         let edge = store(&mut slab, &big[..MAX_SLAB_BYTES]);
         assert!(matches!(edge, Block::Paged { .. }));
         assert_eq!(slab.bytes(&edge), &big[..MAX_SLAB_BYTES]);
+    }
+
+    #[test]
+    fn freed_blocks_are_spare_until_reused() {
+        let mut slab = Slab::default();
+        let first = store(&mut slab, &[1; 20]);
+        let _second = store(&mut slab, &[2; 20]);
+        assert_eq!(slab.spare_bytes(), 0);
+        slab.release(first);
+        assert_eq!(slab.spare_bytes(), 24, "a 20-byte block is one of 24");
+        let reused = store(&mut slab, &[3; 17]);
+        assert_eq!(slab.spare_bytes(), 0);
+        assert_eq!(slab.bytes(&reused), &[3; 17]);
+        let hundred = store(&mut slab, &[4; 100]);
+        slab.release(hundred);
+        assert_eq!(slab.spare_bytes(), 104);
+    }
+
+    #[test]
+    fn blocks_moved_into_a_new_slab_keep_their_bytes_and_the_old_pages_go() {
+        let mut slab = Slab::default();
+        let mut blocks = Vec::new();
+        let contents = |i: u16| -> Vec<u8> { vec![i as u8; 20] };
+        let all: Vec<Block> = (0..640).map(|i| store(&mut slab, &contents(i))).collect();
+        for (i, block) in (0..).zip(all) {
+            // Nine in ten go, as after a spike.
+            if i % 10 == 0 {
+                blocks.push((i, block));
+            } else {
+                slab.release(block);
+            }
+        }
+        let big = vec![9u8; MAX_SLAB_BYTES + 1];
+        blocks.push((0, store(&mut slab, &big)));
+        let pages = |slab: &Slab| slab.classes.iter().map(|c| c.pages.len()).sum::<usize>();
+        let before = pages(&slab);
+        let old = std::mem::take(&mut slab);
+        for (_, block) in &mut blocks {
+            slab.move_block(&old, block);
+        }
+        drop(old);
+        assert_eq!((before, pages(&slab)), (20, 2));
+        assert_eq!(slab.spare_bytes(), 0);
+        let (own, paged) = blocks.split_last().unwrap();
+        for (i, block) in paged {
+            assert!(matches!(block, Block::Paged { .. }));
+            assert_eq!(slab.bytes(block), &contents(*i)[..]);
+        }
+        assert!(matches!(own.1, Block::Own(_)));
+        assert_eq!(slab.bytes(&own.1), &big[..]);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::sync::MutexGuard;
 use session_core::{unix_millis, Record, SessionId};
 use time::OffsetDateTime;
 
-use super::shard::{Key, Unindexed};
+use super::shard::{is_sparse, Key, Unindexed};
 use super::{record_of, MemoryStore};
 use crate::lock::lock;
 
@@ -31,7 +31,8 @@ impl MemoryStore {
         }
     }
 
-    /// Drops `ids` from `user`'s index entry, and the entry once empty.
+    /// Drops `ids` from `user`'s index entry, and the entry once empty; the index, or the
+    /// entry, shrinks once less than a quarter full (see [`is_sparse`]).
     fn prune(&self, user: &str, ids: &[String]) {
         if ids.is_empty() {
             return;
@@ -43,6 +44,11 @@ impl MemoryStore {
             }
             if set.is_empty() {
                 users.remove(user);
+                if is_sparse(users.len(), users.capacity()) {
+                    users.shrink_to_fit();
+                }
+            } else if is_sparse(set.len(), set.capacity()) {
+                set.shrink_to_fit();
             }
         }
     }

@@ -1,11 +1,15 @@
 //! Reading session cookies out of `Cookie` request headers, the way the `cookie` npm package
 //! (used by express-session) reads them.
 
-use crate::encoding::{decode_into, Decoded};
+use arrayvec::ArrayString;
 
-/// Room for a decoded value, on the stack unless long.
+use crate::encoding::{decode_ascii_into, decode_into, Decoded};
+
+/// Room for a decoded value: the usual one (short, escapes all ASCII) as text, any other as
+/// bytes to be checked. On the stack unless long.
 #[derive(Default)]
 pub(crate) struct DecodeBuf {
+    ascii: ArrayString<128>,
     bytes: Decoded,
 }
 
@@ -100,6 +104,9 @@ impl Read<'_, '_> {
 pub(crate) fn read_value<'raw, 'buf>(raw: &'raw str, buf: &'buf mut DecodeBuf) -> Read<'raw, 'buf> {
     if memchr::memchr(b'%', raw.as_bytes()).is_none() {
         return Read::Raw(raw);
+    }
+    if decode_ascii_into(raw, &mut buf.ascii).is_some() {
+        return Read::Decoded(buf.ascii.as_str());
     }
     if decode_into(raw.as_bytes(), &mut buf.bytes).is_some() {
         if let Ok(decoded) = std::str::from_utf8(&buf.bytes) {

@@ -321,6 +321,17 @@ async fn sessions_page_lists_and_revokes() {
     assert_eq!(by_id(&me, "user"), Some("yan"));
 }
 
+/// Posts the sessions page's "Log out" form for the session shortened to `id`.
+async fn revoke(client: &reqwest::Client, base: &str, id: &str) -> reqwest::Response {
+    client
+        .post(format!("{base}/sessions/revoke"))
+        .header(CONTENT_TYPE, FORM)
+        .body(format!("id={id}"))
+        .send()
+        .await
+        .unwrap()
+}
+
 /// The shortened ids a sessions page offers to log out, in its order.
 fn revoke_ids(list: &str) -> Vec<String> {
     list.split("name=\"id\" value=\"")
@@ -347,13 +358,7 @@ async fn one_session_is_revoked_only_by_its_owner() {
         .clone();
 
     // Another user naming kim's session ends nothing.
-    let res = stranger
-        .post(format!("{base}/sessions/revoke"))
-        .header(CONTENT_TYPE, FORM)
-        .body(format!("id={phone_id}"))
-        .send()
-        .await
-        .unwrap();
+    let res = revoke(&stranger, &base, &phone_id).await;
     assert_eq!(res.url().path(), "/sessions");
     let me = page(&phone, &format!("{base}/me")).await;
     assert_eq!(by_id(&me, "user"), Some("kim"));
@@ -361,13 +366,7 @@ async fn one_session_is_revoked_only_by_its_owner() {
     assert_eq!(by_id(&me, "user"), Some("lou"));
 
     // Kim's laptop ends the phone's session, and only that one.
-    let res = laptop
-        .post(format!("{base}/sessions/revoke"))
-        .header(CONTENT_TYPE, FORM)
-        .body(format!("id={phone_id}"))
-        .send()
-        .await
-        .unwrap();
+    let res = revoke(&laptop, &base, &phone_id).await;
     assert_eq!(by_id(&res.text().await.unwrap(), "count"), Some("1"));
     let me = page(&phone, &format!("{base}/me")).await;
     assert!(by_id(&me, "logged-out").is_some());

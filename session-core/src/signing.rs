@@ -15,6 +15,16 @@ use crate::encoding::encode_uri_component_into;
 
 type HmacSha256 = Hmac<Sha256>;
 
+/// HMAC-SHA256 keyed with `key`, for every MAC the crate makes (cookie signatures, stateless
+/// tokens, key derivation).
+pub(crate) fn hmac_sha256(key: &[u8]) -> HmacSha256 {
+    // HMAC accepts keys of any length (longer ones are hashed first), so this cannot fail.
+    match HmacSha256::new_from_slice(key) {
+        Ok(mac) => mac,
+        Err(_) => unreachable!("HMAC takes keys of any length"),
+    }
+}
+
 /// Length of an unpadded standard-base64 HMAC-SHA256.
 const MAC_B64_LEN: usize = 43;
 
@@ -27,12 +37,9 @@ struct Key {
 
 impl Key {
     fn new(secret: &[u8]) -> Self {
-        // HMAC accepts keys of any length (longer ones are hashed first), so this cannot fail.
-        let prepared = match HmacSha256::new_from_slice(secret) {
-            Ok(mac) => mac,
-            Err(_) => unreachable!("HMAC takes keys of any length"),
-        };
-        Self { prepared }
+        Self {
+            prepared: hmac_sha256(secret),
+        }
     }
 
     fn mac(&self, message: &[u8]) -> [u8; 32] {

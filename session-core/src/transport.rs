@@ -62,12 +62,14 @@ pub(crate) fn collect_candidates(
     request: &impl RequestView,
     out: &mut Candidates,
 ) {
-    let header = || token_from_header(config, request);
-    if config.prefer_header {
-        if let Some(token) = header() {
+    let header = |out: &mut Candidates| {
+        if let Some(token) = token_from_header(config, request) {
             out.push(token);
             out.from_header = true;
         }
+    };
+    if config.prefer_header {
+        header(out);
     }
     if config.cookie_transport {
         let mut seen = 0;
@@ -90,10 +92,7 @@ pub(crate) fn collect_candidates(
         }
     }
     if !config.prefer_header {
-        if let Some(token) = header() {
-            out.push(token);
-            out.from_header = true;
-        }
+        header(out);
     }
 }
 

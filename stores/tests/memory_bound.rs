@@ -3,6 +3,9 @@
 //! test binary, so that no other test's allocations count in the resident memory.
 #![cfg(feature = "memory")]
 
+mod common;
+use common::{rss, CSRF_PAYLOAD};
+
 use session_core::{ImmediateStore, Record, SessionId};
 use session_stores::MemoryStore;
 use time::macros::datetime;
@@ -10,26 +13,10 @@ use time::{Duration, OffsetDateTime};
 
 const T0: OffsetDateTime = datetime!(2030-01-01 0:00 UTC);
 
-/// A session as a login form's CSRF token makes it: 61 bytes.
-const CSRF_PAYLOAD: &[u8] =
-    br#"{"d":{"csrf":"q8Zr2xWm4kT9vLp0sQe7bYd3nH5jUc1a"},"c":1893456000000}"#;
-
 /// The most the process's resident memory may grow while 2,000,000 such sessions are
 /// created: the default capacity's 100,000 sessions take about 20 MiB (about 200 bytes each
 /// with their data); the rest is headroom for the allocator.
 const RSS_GROWTH_BOUND: usize = 48 << 20;
-
-/// Resident set size in bytes, from /proc/self/statm.
-fn rss() -> usize {
-    let statm = std::fs::read_to_string("/proc/self/statm").expect("/proc/self/statm");
-    let pages: usize = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .expect("statm's second field is the resident page count");
-    // The page size of every Linux target this runs on.
-    pages * 4096
-}
 
 fn create(store: &MemoryStore, user: Option<&str>, expires_at: OffsetDateTime) -> SessionId {
     let id = SessionId::generate().expect("randomness");

@@ -10,6 +10,9 @@
 //! after a spike is printed beside the count, and not asserted.
 #![cfg(feature = "memory")]
 
+mod common;
+use common::{rss, CSRF_PAYLOAD};
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -58,25 +61,9 @@ const SPIKE: usize = 1_000_000;
 /// with the spike too.
 const USER_EVERY: usize = 8;
 
-/// A session as a login form's CSRF token makes it: 61 bytes.
-const CSRF_PAYLOAD: &[u8] =
-    br#"{"d":{"csrf":"q8Zr2xWm4kT9vLp0sQe7bYd3nH5jUc1a"},"c":1893456000000}"#;
-
 /// Bytes the test harness may hold beside the empty store once a spike is gone (this test's
 /// own buffers are dropped before each reading): slack, not a measured need.
 const HARNESS_SLACK: usize = 64 << 10;
-
-/// Resident set size in bytes, from /proc/self/statm.
-fn rss() -> usize {
-    let statm = std::fs::read_to_string("/proc/self/statm").expect("/proc/self/statm");
-    let pages: usize = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .expect("statm's second field is the resident page count");
-    // The page size of every Linux target this runs on.
-    pages * 4096
-}
 
 fn mib(bytes: usize) -> f64 {
     bytes as f64 / f64::from(1 << 20)

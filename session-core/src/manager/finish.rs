@@ -87,9 +87,8 @@ struct Work {
     /// Until when a revocation of `old_id` must last (stateless sessions).
     revoke_until: Option<OffsetDateTime>,
     expires_at: OffsetDateTime,
-    secure: bool,
-    /// Whether the token may go in a response header (see [`Outcome::token`]).
-    token_header: bool,
+    /// How the credential may travel back (`Secure`, and whether a header may carry it).
+    transport: output::Transport,
     now: OffsetDateTime,
 }
 
@@ -223,8 +222,10 @@ impl SessionManager {
             revoke_until: state.revoke_until,
             state,
             expires_at,
-            secure: session.shared.secure,
-            token_header: !config.cookie_transport || session.shared.candidates.from_header,
+            transport: output::Transport {
+                secure: session.shared.secure,
+                token_header: !config.cookie_transport || session.shared.candidates.from_header,
+            },
             now,
         })
     }
@@ -295,11 +296,13 @@ impl SessionManager {
         id: Option<SessionId>,
         cookie: CookieOp,
     ) -> Result<Outcome, SessionError> {
-        let transport = output::Transport {
-            secure: work.secure,
-            token_header: work.token_header,
-        };
-        self.outcome(cookie, id.as_ref(), &mut work.state, transport, work.now)
+        self.outcome(
+            cookie,
+            id.as_ref(),
+            &mut work.state,
+            work.transport,
+            work.now,
+        )
     }
 }
 

@@ -31,16 +31,30 @@ impl SessionManager {
         state: &mut State,
     ) -> Option<(SessionId, usize)> {
         if state.verified.is_none() {
-            state.verified = Some(match &self.inner.backend {
-                Backend::Store(_) => self.verify(&session.shared.candidates),
-                Backend::Stateless { format, .. } => self.open(format.as_ref(), session).map(|o| {
-                    state.revoke_until =
-                        Some(self.revocation_end(format.as_ref(), &o, session.shared.now));
-                    (o.claims.id, o.key_index)
-                }),
-            });
+            match &self.inner.backend {
+                Backend::Store(_) => {
+                    state.verified = Some(self.verify(&session.shared.candidates));
+                }
+                Backend::Stateless { format, .. } => match self.open(format.as_ref(), session) {
+                    Some(o) => self.record_opened(format.as_ref(), state, &o, session.shared.now),
+                    None => state.verified = Some(None),
+                },
+            }
         }
         state.verified.clone().flatten()
+    }
+
+    /// Records a token that opened as the request's verified credential, with how long a
+    /// revocation of it must last (taken now, from the token as it arrived).
+    fn record_opened(
+        &self,
+        format: &dyn TokenFormat,
+        state: &mut State,
+        opened: &Opened,
+        now: OffsetDateTime,
+    ) {
+        state.revoke_until = Some(self.revocation_end(format, opened, now));
+        state.verified = Some(Some((opened.claims.id.clone(), opened.key_index)));
     }
 
     fn open(&self, format: &dyn TokenFormat, session: &Session) -> Option<Opened> {
@@ -91,9 +105,7 @@ impl SessionManager {
                 state.phase = Phase::Absent;
                 match opened {
                     Some(o) if !revoked => {
-                        state.revoke_until =
-                            Some(self.revocation_end(format.as_ref(), &o, session.shared.now));
-                        state.verified = Some(Some((o.claims.id.clone(), o.key_index)));
+                        self.record_opened(format.as_ref(), &mut state, &o, session.shared.now);
                         state.phase = Phase::Present {
                             version: 0,
                             expires_at: o.claims.expires_at,

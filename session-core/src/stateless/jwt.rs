@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::{Hmac, Mac};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -11,7 +11,7 @@ use super::keys::derive_key;
 use super::{Claims, Opened, RefusedKey, StatelessKeys, TokenFormat};
 use crate::id::SessionId;
 use crate::record::{CodecError, SessionState};
-use crate::signing::macs_equal;
+use crate::signing::{hmac_sha256, macs_equal};
 
 /// Claims this format writes itself; session data may not use these names.
 const WRITTEN: [&str; 6] = ["jti", "iat", "nbf", "exp", "ctm", "mxa"];
@@ -85,11 +85,7 @@ impl JwtFormat {
                     .iter()
                     .map(|b| format!("{b:02x}"))
                     .collect();
-                let mac = match <Hmac<Sha256> as KeyInit>::new_from_slice(&key) {
-                    Ok(mac) => mac,
-                    Err(_) => unreachable!("HMAC takes keys of any length"),
-                };
-                (kid, mac)
+                (kid, hmac_sha256(&key))
             })
             .collect();
         Self {

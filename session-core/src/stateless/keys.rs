@@ -1,9 +1,9 @@
 use std::fmt;
 
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
+use hmac::Mac;
 
 use crate::config::ConfigError;
+use crate::signing::hmac_sha256;
 
 /// Secrets for a stateless format: the first issues tokens, every one verifies. Each must be
 /// at least 32 bytes. `Debug` is redacted.
@@ -66,10 +66,7 @@ impl StatelessKeys {
 /// another label's key: a credential made for one purpose (an express-style signed cookie,
 /// which uses the raw secret, a JWT, a signed or an encrypted token) never verifies as another.
 pub(crate) fn derive_key(secret: &[u8], label: &str) -> [u8; 32] {
-    let mut mac = match <Hmac<Sha256> as KeyInit>::new_from_slice(secret) {
-        Ok(mac) => mac,
-        Err(_) => unreachable!("HMAC takes keys of any length"),
-    };
+    let mut mac = hmac_sha256(secret);
     mac.update(label.as_bytes());
     mac.finalize().into_bytes().into()
 }

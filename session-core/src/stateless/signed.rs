@@ -1,6 +1,6 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::Sha256;
@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use super::{Claims, Opened, StatelessKeys, TokenFormat};
 use crate::id::SessionId;
 use crate::record::{from_unix_millis, unix_millis, CodecError, SessionState};
-use crate::signing::macs_equal;
+use crate::signing::{hmac_sha256, macs_equal};
 
 const PREFIX: &str = "v1.";
 /// What each secret is keyed with to give its MAC key.
@@ -86,13 +86,7 @@ impl Payload {
 impl SignedFormat {
     /// A format signing with `keys`.
     pub fn new(keys: StatelessKeys) -> Self {
-        let keys = keys
-            .derived(KEY_LABEL)
-            .map(|k| match Hmac::<Sha256>::new_from_slice(&k) {
-                Ok(mac) => mac,
-                Err(_) => unreachable!("HMAC takes keys of any length"),
-            })
-            .collect();
+        let keys = keys.derived(KEY_LABEL).map(|k| hmac_sha256(&k)).collect();
         Self { keys }
     }
 

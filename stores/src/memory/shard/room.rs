@@ -1,7 +1,7 @@
 //! Making room in a shard as sessions are created: expired sessions removed every so many
 //! creates, and eviction when the shard is full.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use session_core::{unix_millis, Clock, SystemClock};
 
 use super::{Key, Shard, Unindexed};
 use crate::memory::slot::Rank;
@@ -29,12 +29,7 @@ pub(in crate::memory) struct Limits {
 /// sessions that are live at its present. Read only when a scan or an eviction is due.
 fn expiry_cutoff(told_ms: i64) -> i64 {
     // Only ever lowers the time the callers gave, which is what the store goes by.
-    #[allow(clippy::disallowed_methods)]
-    let wall = SystemTime::now().duration_since(UNIX_EPOCH);
-    let wall_ms = wall.map_or(i64::MIN, |d| {
-        i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-    });
-    told_ms.min(wall_ms)
+    told_ms.min(unix_millis(SystemClock.now()))
 }
 
 impl Shard {

@@ -24,7 +24,7 @@
 //! once the server is back.
 //!
 //! Every store passes the same conformance suite (`session-tests`' `store_suite`).
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 mod cache;

@@ -98,6 +98,7 @@ impl MemoryStoreBuilder {
                 data_budget: self.data_budget,
                 data_bytes: AtomicUsize::new(0),
                 now_ms: AtomicI64::new(i64::MIN),
+                trimmer: Default::default(),
                 users: Mutex::default(),
             }),
         }

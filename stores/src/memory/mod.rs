@@ -7,6 +7,7 @@ mod packed_id;
 mod shard;
 mod slab;
 mod slot;
+mod trim;
 mod users;
 
 use std::collections::{HashMap, HashSet};
@@ -21,6 +22,7 @@ pub use builder::MemoryStoreBuilder;
 use hasher::IdHasherBuilder;
 use shard::{Key, Limits, Shard};
 use slot::{Contents, SlotRef};
+use trim::Trimmer;
 
 use crate::lock::lock;
 
@@ -38,8 +40,10 @@ use crate::lock::lock;
 /// [`MemoryStoreBuilder::unbounded`]. The memory of removed sessions is reused by the next
 /// ones and, once a shard has freed as many bytes as its sessions hold, handed back to the
 /// allocator: once a spike of sessions is gone, the store no longer holds its memory.
-/// (Whether the allocator then returns that memory to the system is its own policy: glibc's
-/// keeps much of it for the process's next allocations.)
+/// With glibc's allocator, which keeps freed memory for the process's next allocations, the
+/// store then asks it to return its free pages to the system once the shards have freed
+/// 16 MiB: after a spike the process's resident memory comes back to about the empty
+/// store's.
 ///
 /// **Expired sessions go without a sweeper**: the store keeps the latest time it was told
 /// (by [`load`](ImmediateStore::load), [`sweep`](MemoryStore::sweep) or
@@ -88,6 +92,8 @@ struct Inner {
     data_bytes: AtomicUsize,
     /// The latest time (Unix milliseconds) a caller passed to a load, sweep or listing.
     now_ms: AtomicI64,
+    /// Returns freed memory to the system after a spike (see [`trim`]).
+    trimmer: Trimmer,
     /// User id → ids of that user's sessions. Entries of deleted or expired sessions are
     /// pruned when the user's sessions are next listed; every id is checked against its
     /// shard, so a stale entry is never reported. Locked after a shard lock, never before.
@@ -136,6 +142,7 @@ impl MemoryStore {
 
     /// Brings the store-wide data count up to date with `shard` once they differ by a step.
     fn report_bytes(&self, shard: &mut Shard) {
+        self.inner.trimmer.freed(shard.take_released());
         let (bytes, reported) = (shard.bytes(), shard.reported_bytes);
         if bytes.abs_diff(reported) < REPORT_STEP {
             return;
@@ -167,6 +174,7 @@ impl MemoryStore {
             self.report_bytes(&mut shard);
         }
         self.unindex(unindexed);
+        self.inner.trimmer.trim_if_due();
         removed
     }
 
@@ -248,6 +256,7 @@ impl ImmediateStore for MemoryStore {
         self.report_bytes(&mut shard);
         drop(shard);
         self.unindex(unindexed);
+        self.inner.trimmer.trim_if_due();
         if !inserted? {
             return Err(StoreError::duplicate_id());
         }
@@ -288,6 +297,8 @@ impl ImmediateStore for MemoryStore {
         let mut shard = self.shard(&key);
         shard.remove(&key);
         self.report_bytes(&mut shard);
+        drop(shard);
+        self.inner.trimmer.trim_if_due();
         Ok(())
     }
 }

@@ -57,6 +57,8 @@ pub(super) struct Shard {
     earliest_ms: i64,
     /// Creates left until the shard is next scanned for expired sessions.
     scan_due: u32,
+    /// Bytes handed back to the allocator since the store last took the count.
+    released: usize,
 }
 
 /// What a sweep or an eviction removed that the user index must forget.
@@ -85,6 +87,7 @@ impl Shard {
             reported_bytes: 0,
             earliest_ms: i64::MAX,
             scan_due: room::FIRST_SCAN,
+            released: 0,
         }
     }
 
@@ -241,9 +244,14 @@ impl Shard {
             for slot in self.packed.values_mut().chain(self.text.values_mut()) {
                 self.slab.move_block(&old, &mut slot.block);
             }
+            self.released += old.page_bytes().saturating_sub(self.slab.page_bytes());
         }
-        shrink_if_sparse(&mut self.packed);
-        shrink_if_sparse(&mut self.text);
+        self.released += shrink_if_sparse(&mut self.packed) + shrink_if_sparse(&mut self.text);
+    }
+
+    /// Bytes handed back to the allocator since the last call.
+    pub(super) fn take_released(&mut self) -> usize {
+        std::mem::take(&mut self.released)
     }
 
     /// Removes the sessions `doomed` picks, noting the users of those that had one; the
@@ -295,9 +303,14 @@ pub(super) fn is_sparse(len: usize, capacity: usize) -> bool {
     len < capacity.div_ceil(4)
 }
 
-/// Shrinks `map` to fit its entries if it is less than a quarter full.
-fn shrink_if_sparse<K: Eq + Hash, V, S: BuildHasher>(map: &mut HashMap<K, V, S>) {
-    if is_sparse(map.len(), map.capacity()) {
-        map.shrink_to_fit();
+/// Shrinks `map` to fit its entries if it is less than a quarter full; returns about how
+/// many bytes of table that freed.
+fn shrink_if_sparse<K: Eq + Hash, V, S: BuildHasher>(map: &mut HashMap<K, V, S>) -> usize {
+    let before = map.capacity();
+    if !is_sparse(map.len(), before) {
+        return 0;
     }
+    map.shrink_to_fit();
+    let entry = std::mem::size_of::<(K, V)>() + 1;
+    before.saturating_sub(map.capacity()) * entry
 }

@@ -168,6 +168,14 @@ impl Slab {
         self.spare
     }
 
+    /// Bytes of the slab's pages, free or not.
+    pub(super) fn page_bytes(&self) -> usize {
+        let pages = self.classes.iter().enumerate();
+        pages
+            .map(|(class, c)| c.pages.len() * PER_PAGE * block_bytes(class))
+            .sum()
+    }
+
     /// Copies a paged block of `old` into a block of this slab and makes `block` that one; a
     /// block of its own stays where it is. Moving every block of a shard into a new slab,
     /// then dropping the old one, is how a shard hands its spare bytes back.

@@ -11,6 +11,16 @@
 //!    fails it replaces the response with an empty one whose status is
 //!    [`crate::SessionError::status`] (with the configured conflict status). Its constructor is
 //!    `new(manager)`, with `with_clock`, `with_shared_clock` and `manager()`.
+//!
+//!    `finish` runs when the handler returns its response, before a streamed body is sent:
+//!    the credential must reach the response head. A write made from the stream afterwards
+//!    fails with [`crate::SessionError::Finished`]. A gRPC adapter, whose responses are all
+//!    HTTP 200, passes `finish` the HTTP status that a `grpc-status` in the response head
+//!    stands for (200 without one), so that a call failed by the server (`INTERNAL`,
+//!    `UNAVAILABLE`, ...) saves nothing, as a 5xx does; when `finish` fails it answers with a
+//!    trailers-only error response (HTTP 200, `content-type: application/grpc`, `grpc-status`
+//!    and `grpc-message`) instead, since gRPC clients do not read a bare HTTP status as the
+//!    call's status.
 //! 2. **A `Session` extractor**, declared with [`session_handle!`](crate::session_handle): the core's handle behind
 //!    the framework's extractor trait.
 //! 3. **A `SessionError`**, declared with [`session_error!`](crate::session_error): the same variants and statuses

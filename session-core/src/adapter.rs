@@ -13,14 +13,19 @@
 //!    `new(manager)`, with `with_clock`, `with_shared_clock` and `manager()`.
 //!
 //!    `finish` runs when the handler returns its response, before a streamed body is sent:
-//!    the credential must reach the response head. A write made from the stream afterwards
-//!    fails with [`crate::SessionError::Finished`]. A gRPC adapter, whose responses are all
-//!    HTTP 200, passes `finish` the HTTP status that a `grpc-status` in the response head
-//!    stands for (200 without one), so that a call failed by the server (`INTERNAL`,
-//!    `UNAVAILABLE`, ...) saves nothing, as a 5xx does; when `finish` fails it answers with a
-//!    trailers-only error response (HTTP 200, `content-type: application/grpc`, `grpc-status`
-//!    and `grpc-message`) instead, since gRPC clients do not read a bare HTTP status as the
-//!    call's status.
+//!    the credential must reach the response head. A write made afterwards through a clone of
+//!    the handle (from the streamed body, or a task the handler spawned) fails with
+//!    [`crate::SessionError::Finished`], but only once `finish` has run on the handle: an
+//!    adapter that skips `finish` when [`crate::Session::needs_finish`] is false (the handler
+//!    left the session untouched) lets such a write succeed and be lost. Calling it anyway
+//!    costs no store call and no allocation (it is ready at once, with nothing to send).
+//!
+//!    A gRPC adapter, whose responses are all HTTP 200, passes `finish` the HTTP status that a
+//!    `grpc-status` in the response head stands for (200 without one), so that a call failed
+//!    by the server (`INTERNAL`, `UNAVAILABLE`, ...) saves nothing, as a 5xx does; when
+//!    `finish` fails it answers with a trailers-only error response (HTTP 200,
+//!    `content-type: application/grpc`, `grpc-status` and `grpc-message`) instead, since gRPC
+//!    clients do not read a bare HTTP status as the call's status.
 //! 2. **A `Session` extractor**, declared with [`session_handle!`](crate::session_handle): the core's handle behind
 //!    the framework's extractor trait.
 //! 3. **A `SessionError`**, declared with [`session_error!`](crate::session_error): the same variants and statuses

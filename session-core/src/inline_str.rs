@@ -1,6 +1,9 @@
 //! Text held inline when it is at most `N` bytes, boxed otherwise: session ids and the
 //! request's credential are short and copied per request, so the usual case allocates
 //! nothing, and, being `str`, reading one needs no second UTF-8 check.
+//!
+//! Figure (callgrind, `bench/benches/fast_paths.rs`' scenarios, a `Box<str>` in its place):
+//! 1,176 instructions saved on a `read`, 1,001 on a `rw` (4.3% and 3.2% of an axum request).
 
 use arrayvec::ArrayString;
 

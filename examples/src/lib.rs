@@ -10,6 +10,8 @@
 //!   memory: `GET /` counts visits, `POST /login` (form field `name`) signs in,
 //!   `POST /logout` signs out. Each imports from its framework's adapter crate alone.
 //! - `stateless_jwt`: a JSON API on stateless JWT sessions in `Authorization: Bearer`.
+//! - `tonic`: a gRPC counter service on tonic, its session token in the `x-session-token`
+//!   metadata; `cargo run -p session-examples --example tonic -- call` calls it.
 //! - `redis_fleet`: the `axum` example on sessions in Redis (`REDIS_URL`), shared by every
 //!   instance started with the same `SESSION_SECRET`.
 //! - `hyper_server`: a server on hyper alone (port 3001), embedding `session-core` directly,
@@ -30,6 +32,7 @@ pub mod express;
 pub mod redis_fleet;
 pub mod rocket;
 pub mod stateless_jwt;
+pub mod tonic;
 pub mod warp;
 
 /// The address an example listens on: 127.0.0.1, port `PORT` or 3000.

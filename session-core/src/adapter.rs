@@ -12,6 +12,18 @@
 //!    [`crate::SessionError::status`] (with the configured conflict status). Its constructor is
 //!    `new(manager)`, with `with_clock`, `with_shared_clock` and `manager()`.
 //!
+//!    The request head it maps is the one received: every `Cookie` header, the other headers
+//!    by name, the socket's direct peer (never a forwarded header, nor a framework's
+//!    "client IP" helper: whether to trust a proxy is the core's decision) and whether the
+//!    connection itself is TLS, as the framework's listener reports it; a hook whose
+//!    framework cannot tell has `serving_tls(bool)`. `finish` is given
+//!    [`crate::Session::began_at`] as `now` (one request, one instant) and the status the
+//!    client will get: a handler's error counts with the status it is answered with, and the
+//!    outcome's headers go on that answer. A header the framework refuses (the `http` crate's
+//!    `Outcome::append_to` reports it) makes the answer an empty 500: a response without its
+//!    cookie would silently lose the session. Whenever the hook replaces a response it logs
+//!    the cause (the project's adapters with `tracing`); the client never sees it.
+//!
 //!    `finish` runs when the handler returns its response, before a streamed body is sent:
 //!    the credential must reach the response head. A write made afterwards through a clone of
 //!    the handle (from the streamed body, or a task the handler spawned) fails with

@@ -112,14 +112,14 @@ where
         let response = self.inner.call(req);
         Box::pin(async move {
             let res = response.await?;
-            if !session.needs_finish() {
-                return Ok(res);
-            }
             // An error answered before any message has its `grpc-status` in the headers.
             let status = match res.headers().get("grpc-status") {
                 Some(code) => http_status(Code::from_bytes(code.as_bytes())),
                 None => res.status().as_u16(),
             };
+            // Called even when the method left the session untouched (then at no cost): it
+            // marks the handle finished, so that a write from the stream, which may hold a
+            // clone, is refused rather than lost.
             let now = session.began_at();
             let result = manager.finish(session, status, now).await;
             Ok(apply(&manager, result, res))

@@ -5,11 +5,13 @@ use session_tests::http_suite::{run, scenarios, servers, AdapterHarness};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_scenario_on_every_adapter() {
-    let harnesses: [&dyn AdapterHarness; 4] = [
+    let harnesses: [&dyn AdapterHarness; 6] = [
         &servers::Axum,
         &servers::Actix,
         &servers::Rocket,
         &servers::Warp,
+        &servers::Poem,
+        &servers::Salvo,
     ];
     let scenarios = scenarios();
     assert!(scenarios.len() >= 40, "only {} scenarios", scenarios.len());

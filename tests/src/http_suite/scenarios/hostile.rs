@@ -8,16 +8,16 @@
 //! (400 or 431); a rejection must then carry no `Set-Cookie`.
 //!
 //! What the reference adapters answered when this was written (axum 0.8, actix-web 4,
-//! Rocket 0.5, warp 0.4); the scenarios accept any of these:
+//! Rocket 0.5, warp 0.4, poem 3.1, salvo 1.1); the scenarios accept any of these:
 //!
-//! | request | axum | actix-web | Rocket | warp |
-//! |---|---|---|---|---|
-//! | 8 KiB, 64 KiB, 5,000 cookies (session inside) | 200, loaded | 200, loaded | 200, loaded | 200, loaded |
-//! | 5,000 forged copies + a valid one (332 KB) | 200 `null` | 431 | 200 `null` | 200 `null` |
-//! | invalid UTF-8 in the session cookie | 200 `null` | 200 `null` | 200 `null` | 200 `null` |
-//! | invalid UTF-8 in another cookie | 200, loaded | 200, loaded | 200 `null` (Rocket drops the header) | 200, loaded |
-//! | a control byte or NUL in a cookie | 400 | 400 | 400 | 400 |
-//! | unencoded UTF-8 id, correctly signed | 200, loaded | 200, loaded | 200, loaded | 200, loaded |
+//! | request | axum | actix-web | Rocket | warp | poem | salvo |
+//! |---|---|---|---|---|---|---|
+//! | 8 KiB, 64 KiB, 5,000 cookies (session inside) | 200, loaded | 200, loaded | 200, loaded | 200, loaded | 200, loaded | 200, loaded |
+//! | 5,000 forged copies + a valid one (332 KB) | 200 `null` | 431 | 200 `null` | 200 `null` | 200 `null` | 200 `null` |
+//! | invalid UTF-8 in the session cookie | 200 `null` | 200 `null` | 200 `null` | 200 `null` | 200 `null` | 200 `null` |
+//! | invalid UTF-8 in another cookie | 200, loaded | 200, loaded | 200 `null` (Rocket drops the header) | 200, loaded | 200, loaded | 200, loaded |
+//! | a control byte or NUL in a cookie | 400 | 400 | 400 | 400 | 400 | 400 |
+//! | unencoded UTF-8 id, correctly signed | 200, loaded | 200, loaded | 200, loaded | 200, loaded | 200, loaded | 200, loaded |
 
 use serde_json::json;
 

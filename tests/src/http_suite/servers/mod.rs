@@ -3,10 +3,14 @@
 
 mod actix;
 mod axum;
+mod poem;
 mod rocket;
+mod salvo;
 mod warp;
 
 pub use self::actix::Actix;
 pub use self::axum::Axum;
+pub use self::poem::Poem;
 pub use self::rocket::Rocket;
+pub use self::salvo::Salvo;
 pub use self::warp::Warp;

@@ -6,9 +6,10 @@
 //! the tests in `tests/` serve on a free port and drive with a real HTTP client
 //! (`cargo test -p session-examples`).
 //!
-//! - `axum`, `actix`, `rocket`, `warp`: the same three routes on each framework, sessions in
-//!   memory: `GET /` counts visits, `POST /login` (form field `name`) signs in,
-//!   `POST /logout` signs out. Each imports from its framework's adapter crate alone.
+//! - `axum`, `actix`, `rocket`, `warp`, `poem`, `salvo`: the same three routes on each
+//!   framework, sessions in memory: `GET /` counts visits, `POST /login` (form field `name`)
+//!   signs in, `POST /logout` signs out. Each imports from its framework's adapter crate
+//!   alone.
 //! - `stateless_jwt`: a JSON API on stateless JWT sessions in `Authorization: Bearer`.
 //! - `tonic`: a gRPC counter service on tonic, its session token in the `x-session-token`
 //!   metadata; `cargo run -p session-examples --example tonic -- call` calls it.
@@ -29,8 +30,10 @@ use session_core::SessionId;
 pub mod actix;
 pub mod axum;
 pub mod express;
+pub mod poem;
 pub mod redis_fleet;
 pub mod rocket;
+pub mod salvo;
 pub mod stateless_jwt;
 pub mod tonic;
 pub mod warp;

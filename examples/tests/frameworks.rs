@@ -145,3 +145,27 @@ async fn warp_example() {
     tokio::spawn(warp::serve(routes).incoming(listener).run());
     visits_login_logout(&format!("http://{addr}")).await;
 }
+
+#[tokio::test]
+async fn poem_example() {
+    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let acceptor = poem::listener::TcpAcceptor::from_tokio(listener).expect("acceptor");
+    let app = session_examples::poem::app(manager());
+    tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(app));
+    visits_login_logout(&format!("http://{addr}")).await;
+}
+
+#[tokio::test]
+async fn salvo_example() {
+    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let acceptor = salvo::conn::tcp::TcpAcceptor::try_from(listener).expect("acceptor");
+    let router = session_examples::salvo::router(manager());
+    tokio::spawn(salvo::Server::new(acceptor).serve(router));
+    visits_login_logout(&format!("http://{addr}")).await;
+}

@@ -34,10 +34,11 @@
 //!
 //!    A gRPC adapter, whose responses are all HTTP 200, passes `finish` the HTTP status that a
 //!    `grpc-status` in the response head stands for (200 without one), so that a call failed
-//!    by the server (`INTERNAL`, `UNAVAILABLE`, ...) saves nothing, as a 5xx does; when
-//!    `finish` fails it answers with a trailers-only error response (HTTP 200,
-//!    `content-type: application/grpc`, `grpc-status` and `grpc-message`) instead, since gRPC
-//!    clients do not read a bare HTTP status as the call's status.
+//!    by the server (`INTERNAL`, `UNAVAILABLE`, ...) saves nothing, as a 5xx does; where an
+//!    HTTP adapter answers with an empty status (`finish` failed, a header was refused), it
+//!    answers with a trailers-only error response (HTTP 200, `content-type:
+//!    application/grpc`, `grpc-status` and `grpc-message`), since gRPC clients do not read a
+//!    bare HTTP status as the call's status. Its outcome headers go in the initial metadata.
 //! 2. **A `Session` extractor**, declared with [`session_handle!`](crate::session_handle): the core's handle behind
 //!    the framework's extractor trait.
 //! 3. **A `SessionError`**, declared with [`session_error!`](crate::session_error): the same variants and statuses
@@ -175,9 +176,9 @@ macro_rules! session_error {
 pub mod prelude {
     pub use crate::stateless::{EncryptedFormat, JwtFormat, SignedFormat, StatelessKeys};
     pub use crate::{
-        Clock, Codec, Config, ConfigBuilder, ConfigError, ConflictPolicy, DuplicateCookies,
-        JsonCodec, Record, SameSite, Secure, SessionId, SessionManager, SessionManagerBuilder,
-        Store, StoreError, StoreErrorKind, SystemClock, TokenFormat, TokenHeader, Unset,
-        UserSession,
+        Clock, Codec, Config, ConfigBuilder, ConfigError, ConflictPolicy, CsrfError,
+        DuplicateCookies, Flash, FlashLevel, JsonCodec, Record, SameSite, Secure, SessionId,
+        SessionManager, SessionManagerBuilder, SessionValue, Store, StoreError, StoreErrorKind,
+        SystemClock, TokenFormat, TokenHeader, Unset, UserSession,
     };
 }

@@ -56,6 +56,7 @@ mod error;
 pub mod fuzzing;
 mod id;
 mod inline_str;
+pub mod kit;
 mod manager;
 pub mod manual;
 mod merge;
@@ -76,6 +77,7 @@ pub use cookie_header::cookie_values;
 pub use encoding::{decode_uri_component, encode_uri_component_into};
 pub use error::SessionError;
 pub use id::{RandomnessUnavailable, SessionId, ID_BYTES};
+pub use kit::{AuthHashLookup, CsrfError, Flash, FlashLevel, SessionValue};
 #[cfg(feature = "http")]
 pub use manager::InvalidHeader;
 pub use manager::{Finish, Outcome, SessionManager, SessionManagerBuilder, UserSession};

@@ -1,13 +1,15 @@
 //! [`SessionManagerBuilder`]: one way to put a configuration, a store or a stateless format,
 //! and a codec together.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use super::{Backend, SessionManager};
 use crate::config::{Config, ConfigError};
+use crate::kit::AuthHashLookup;
 use crate::record::{Codec, JsonCodec};
 use crate::stateless::{StatelessKeys, TokenFormat};
-use crate::store::{DynStore, Store};
+use crate::store::{DynStore, Store, StoreError};
 
 /// Builds a [`SessionManager`]; start with [`SessionManager::builder`].
 ///
@@ -46,6 +48,7 @@ pub struct SessionManagerBuilder {
     format: Option<Result<Arc<dyn TokenFormat>, ConfigError>>,
     revocations: Option<Arc<dyn DynStore>>,
     codec: Option<Arc<dyn Codec>>,
+    auth: Option<Result<AuthHashLookup, ConfigError>>,
 }
 
 impl SessionManager {
@@ -57,6 +60,7 @@ impl SessionManager {
             format: None,
             revocations: None,
             codec: None,
+            auth: None,
         }
     }
 }
@@ -107,6 +111,48 @@ impl SessionManagerBuilder {
         self
     }
 
+    /// Checks every logged-in session against the user's current auth hash (see
+    /// [`Session::login`](crate::Session::login)) when it loads: `lookup` gives the hash the
+    /// application derives from the user's credential now (`Ok(None)` for a user that no
+    /// longer exists). A session whose hash no longer matches is deleted and the request
+    /// goes on with a new, empty session; a lookup error is the request's error (a 503 for
+    /// [`StoreErrorKind::Unavailable`](crate::StoreErrorKind::Unavailable)). Needs a strong
+    /// secret, from which the MAC's key is derived.
+    ///
+    /// ```
+    /// use session_core::{Config, SessionManager};
+    /// # #[derive(Clone)] struct Users;
+    /// # impl Users { async fn password_hash(&self, _: &str) -> Option<String> { None } }
+    /// # struct Store;
+    /// # impl session_core::Store for Store {
+    /// #   async fn load(&self, _: &session_core::SessionId, _: time::OffsetDateTime) -> Result<Option<session_core::Record>, session_core::StoreError> { Ok(None) }
+    /// #   async fn create(&self, _: &session_core::SessionId, _: &session_core::Record) -> Result<(), session_core::StoreError> { Ok(()) }
+    /// #   async fn save(&self, _: &session_core::SessionId, _: &session_core::Record, _: u64) -> Result<(), session_core::StoreError> { Ok(()) }
+    /// #   async fn touch(&self, _: &session_core::SessionId, _: time::OffsetDateTime) -> Result<(), session_core::StoreError> { Ok(()) }
+    /// #   async fn delete(&self, _: &session_core::SessionId) -> Result<(), session_core::StoreError> { Ok(()) }
+    /// # }
+    /// # fn store() -> Store { Store }
+    /// let users = Users;
+    /// let config = Config::builder().secret("0123456789abcdef0123456789abcdef").build()?;
+    /// let manager = SessionManager::builder(config)
+    ///     .store(store())
+    ///     .auth_hash(move |user| {
+    ///         let users = users.clone();
+    ///         async move { Ok(users.password_hash(&user).await.map(String::into_bytes)) }
+    ///     })
+    ///     .build()?;
+    /// # Ok::<(), session_core::ConfigError>(())
+    /// ```
+    pub fn auth_hash<F, Fut>(mut self, lookup: F) -> Self
+    where
+        F: Fn(String) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Option<Vec<u8>>, StoreError>> + Send + 'static,
+    {
+        let keys = self.config.stateless_keys();
+        self.auth = Some(keys.map(|keys| AuthHashLookup::new(lookup, keys)));
+        self
+    }
+
     /// The manager, or what is missing or contradictory.
     pub fn build(self) -> Result<SessionManager, ConfigError> {
         let backend = match (self.store, self.format) {
@@ -145,7 +191,12 @@ impl SessionManagerBuilder {
             }
         };
         let codec = self.codec.unwrap_or_else(|| Arc::new(JsonCodec));
-        Ok(SessionManager::with_backend(self.config, backend, codec))
+        let auth = self.auth.transpose()?;
+        let mut manager = SessionManager::with_backend(self.config, backend, codec);
+        if let Some(inner) = Arc::get_mut(&mut manager.inner) {
+            inner.auth = auth;
+        }
+        Ok(manager)
     }
 }
 

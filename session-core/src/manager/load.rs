@@ -6,6 +6,8 @@ use super::{Backend, SessionManager};
 use crate::decision;
 use crate::error::SessionError;
 use crate::id::SessionId;
+use crate::kit::{AuthHashLookup, AUTH_KEY};
+use crate::record::Record;
 use crate::session::{Phase, Session, State};
 use crate::session_data::{payload_has_serde_private_key, SessionData};
 use crate::stateless::{Opened, TokenFormat};
@@ -148,6 +150,18 @@ impl SessionManager {
             Some(store) => store.load(&id, now)?,
             None => store.load(&id, now).await?,
         };
+        let mut live = record.and_then(|record| self.live_session(record, first_read, now));
+        if let (Some(session), Some(auth)) = (&mut live, &self.inner.auth) {
+            if !session.auth_holds(auth).await? {
+                // Logged in with a credential the user no longer has: ended here, and the
+                // request goes on with a new session.
+                match store.immediate() {
+                    Some(store) => store.delete(&id)?,
+                    None => store.delete(&id).await?,
+                }
+                live = None;
+            }
+        }
         let mut state = session.lock();
         // Loaded by a concurrent call on a clone of this handle, or destroyed by one during
         // the store call: nothing of this record is installed.
@@ -155,39 +169,70 @@ impl SessionManager {
             return Ok(());
         }
         state.phase = Phase::Absent;
-        let Some(record) = record else { return Ok(()) };
-        // Written by another application (ours refuses such keys): not loaded, as it would
-        // not decode to what was stored.
-        if payload_has_serde_private_key(&record.payload) {
-            return Ok(());
-        }
-        // Undecodable data is a new session, not an error: the visitor starts over.
-        let Ok(loaded) = self.inner.codec.decode_lazily(&record.payload) else {
-            return Ok(());
-        };
-        let (loaded, data_json) = (loaded.state, loaded.data_json);
-        if decision::is_live(
-            &self.inner.config,
-            record.expires_at,
-            loaded.created_at,
-            now,
-        ) {
-            // Data left undecoded that would not decode is a new session too.
-            let Some(data) =
-                SessionData::loaded(loaded.data, record.payload, data_json, first_read)
-            else {
-                return Ok(());
-            };
+        if let Some(live) = live {
             state.phase = Phase::Present {
-                version: record.version,
-                expires_at: record.expires_at,
+                version: live.version,
+                expires_at: live.expires_at,
             };
             state.id = Some(id);
-            state.data = data;
-            state.created_at = loaded.created_at;
-            state.max_age = loaded.max_age;
-            state.user = record.user;
+            state.data = live.data;
+            state.created_at = live.created_at;
+            state.max_age = live.max_age;
+            state.user = live.user;
         }
         Ok(())
+    }
+
+    /// The session a loaded record holds, or `None` when it is to be a new session: written
+    /// by another application (ours refuses such keys), undecodable (the visitor starts
+    /// over), or expired.
+    fn live_session(
+        &self,
+        record: Record,
+        first_read: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Option<LiveSession> {
+        if payload_has_serde_private_key(&record.payload) {
+            return None;
+        }
+        let loaded = self.inner.codec.decode_lazily(&record.payload).ok()?;
+        let (loaded, data_json) = (loaded.state, loaded.data_json);
+        let config = &self.inner.config;
+        if !decision::is_live(config, record.expires_at, loaded.created_at, now) {
+            return None;
+        }
+        Some(LiveSession {
+            // Data left undecoded that would not decode is a new session too.
+            data: SessionData::loaded(loaded.data, record.payload, data_json, first_read)?,
+            version: record.version,
+            expires_at: record.expires_at,
+            created_at: loaded.created_at,
+            max_age: loaded.max_age,
+            user: record.user,
+        })
+    }
+}
+
+/// A loaded record that holds a live session, before it is installed in the handle.
+struct LiveSession {
+    data: SessionData,
+    version: u64,
+    expires_at: OffsetDateTime,
+    created_at: OffsetDateTime,
+    max_age: Option<std::time::Duration>,
+    user: Option<String>,
+}
+
+impl LiveSession {
+    /// Whether a session logged in with [`crate::Session::login`] still matches its user's
+    /// auth hash; sessions not logged in that way hold.
+    async fn auth_holds(&mut self, auth: &AuthHashLookup) -> Result<bool, SessionError> {
+        let Some(user) = self.user.as_deref() else {
+            return Ok(true);
+        };
+        let Ok(Some(kept)) = self.data.get::<String>(AUTH_KEY) else {
+            return Ok(true);
+        };
+        Ok(auth.holds(user, &kept).await?)
     }
 }

@@ -24,6 +24,7 @@ pub use output::Outcome;
 pub use users::UserSession;
 
 use crate::config::Config;
+use crate::kit::AuthHashLookup;
 use crate::record::{Codec, JsonCodec};
 use crate::request::RequestView;
 use crate::session::{Session, Shared, State};
@@ -49,6 +50,8 @@ struct Inner {
     config: Config,
     backend: Backend,
     codec: Arc<dyn Codec>,
+    /// The application's auth-hash lookup, checked on every load of a logged-in session.
+    auth: Option<AuthHashLookup>,
 }
 
 enum Backend {
@@ -110,6 +113,7 @@ impl SessionManager {
                 config,
                 backend,
                 codec,
+                auth: None,
             }),
         }
     }

@@ -22,7 +22,7 @@
 
 mod encrypted;
 mod jwt;
-mod keys;
+pub(crate) mod keys;
 mod signed;
 
 use time::OffsetDateTime;

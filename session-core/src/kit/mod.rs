@@ -1,0 +1,17 @@
+//! What a login form needs, on top of the session: typed values, login and logout bound to
+//! the user's credential, CSRF tokens and flash messages.
+//!
+//! Each keeps its state in the session's data under a key of its own, all starting with `_`:
+//! [`AUTH_KEY`](auth::AUTH_KEY), [`CSRF_KEY`](csrf::CSRF_KEY) and
+//! [`FLASH_KEY`](flash::FLASH_KEY). None of them costs a request that does not use it
+//! anything: no key is read or written, and no store call is made, unless a handler asks.
+
+pub(crate) mod auth;
+pub(crate) mod csrf;
+pub(crate) mod flash;
+pub(crate) mod typed;
+
+pub use auth::{AuthHashLookup, AUTH_KEY};
+pub use csrf::{is_safe_method, CsrfError, CSRF_FIELD, CSRF_HEADER, CSRF_KEY};
+pub use flash::{Flash, FlashLevel, FLASH_KEY};
+pub use typed::SessionValue;

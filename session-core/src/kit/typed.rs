@@ -1,0 +1,58 @@
+//! A serde type stored whole under one key of the session.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::error::SessionError;
+use crate::session::Session;
+
+/// A type kept whole in the session under [`SessionValue::KEY`]: read, written and removed
+/// as a `T`, so that handlers never spell the key or convert by hand. A stored value that does
+/// not deserialise as `T` is a [`SessionError::Codec`], never a panic.
+///
+/// ```
+/// use serde::{Deserialize, Serialize};
+/// use session_core::SessionValue;
+///
+/// #[derive(Serialize, Deserialize, Default)]
+/// struct Cart {
+///     items: Vec<String>,
+/// }
+/// impl SessionValue for Cart {
+///     const KEY: &'static str = "cart";
+/// }
+///
+/// # async fn run(session: session_core::Session) -> Result<(), session_core::SessionError> {
+/// let mut cart: Cart = session.get_typed().await?.unwrap_or_default();
+/// cart.items.push("book".into());
+/// session.set_typed(&cart).await?;
+/// let removed: Option<Cart> = session.remove_typed().await?;
+/// # Ok(()) }
+/// ```
+pub trait SessionValue: Serialize + DeserializeOwned {
+    /// The session key the value is kept under.
+    const KEY: &'static str;
+}
+
+impl Session {
+    /// The session's `T`, or `None` when it has none.
+    pub async fn get_typed<T: SessionValue>(&self) -> Result<Option<T>, SessionError> {
+        self.get(T::KEY).await
+    }
+
+    /// Stores `value` as the session's `T`.
+    pub async fn set_typed<T: SessionValue>(&self, value: &T) -> Result<(), SessionError> {
+        self.insert(T::KEY, value).await
+    }
+
+    /// Removes the session's `T` and returns it. A stored value that is not a `T` is removed
+    /// all the same, and reported as [`SessionError::Codec`].
+    pub async fn remove_typed<T: SessionValue>(&self) -> Result<Option<T>, SessionError> {
+        let Some(value) = self.remove(T::KEY).await? else {
+            return Ok(None);
+        };
+        serde_json::from_value(value)
+            .map(Some)
+            .map_err(|e| SessionError::Codec(crate::record::CodecError::new(e)))
+    }
+}

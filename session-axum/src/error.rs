@@ -31,6 +31,9 @@ impl IntoResponse for SessionError {
         let body = match status {
             StatusCode::SERVICE_UNAVAILABLE => "session storage is unavailable; try again shortly",
             StatusCode::CONFLICT => "the session changed concurrently; try again",
+            StatusCode::FORBIDDEN => {
+                "the form is out of date or was not sent from this site; reload the page"
+            }
             _ => "session error",
         };
         (status, body).into_response()

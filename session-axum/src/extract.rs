@@ -40,3 +40,35 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
             .ok_or(SessionError::NotInstalled)
     }
 }
+
+/// The session's value of type `T` (see [`session_core::SessionValue`]), or `T::default()`
+/// when it has none: an extractor for handlers that only read it. A stored value of another
+/// type is a [`SessionError`]. Write it back with [`session_core::Session::set_typed`].
+///
+/// ```
+/// use serde::{Deserialize, Serialize};
+/// use session_axum::{SessionValue, Typed};
+///
+/// #[derive(Serialize, Deserialize, Default)]
+/// struct Prefs { theme: String }
+/// impl SessionValue for Prefs { const KEY: &'static str = "prefs"; }
+///
+/// async fn page(Typed(prefs): Typed<Prefs>) -> String {
+///     format!("theme: {}", prefs.theme)
+/// }
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Typed<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for Typed<T>
+where
+    S: Send + Sync,
+    T: session_core::SessionValue + Default + Send,
+{
+    type Rejection = SessionError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let session = Session::from_request_parts(parts, state).await?;
+        Ok(Typed(session.get_typed().await?.unwrap_or_default()))
+    }
+}

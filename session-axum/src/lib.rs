@@ -64,13 +64,15 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod csrf;
 mod error;
 mod extract;
 mod future;
 mod layer;
 
+pub use csrf::{CsrfLayer, CsrfService};
 pub use error::SessionError;
-pub use extract::Session;
+pub use extract::{Session, Typed};
 pub use future::ResponseFuture;
 pub use layer::{SessionLayer, SessionService};
 

@@ -103,7 +103,8 @@ macro_rules! session_handle {
 ///   500 otherwise;
 /// - `Finish(e, status)`: finishing the session after the handler failed; `status` was chosen
 ///   with the configured conflict status (409 by default);
-/// - `NotInstalled`: no session on this request (a 500: a mistake in the app's setup).
+/// - `NotInstalled`: no session on this request (a 500: a mistake in the app's setup);
+/// - `Csrf(e)`: a request that must carry the session's CSRF token did not (a 403).
 ///
 /// ```
 /// session_core::session_error!(
@@ -131,6 +132,8 @@ macro_rules! session_error {
             Finish($crate::SessionError, u16),
             /// The handler asked for the session on a route the adapter does not cover.
             NotInstalled,
+            /// A request that must carry the session's CSRF token did not (a 403).
+            Csrf($crate::CsrfError),
         }
 
         impl $name {
@@ -141,7 +144,14 @@ macro_rules! session_error {
                     Self::Session(e) => e.status(409),
                     Self::Finish(_, status) => *status,
                     Self::NotInstalled => 500,
+                    Self::Csrf(e) => e.status(),
                 }
+            }
+        }
+
+        impl ::std::convert::From<$crate::CsrfError> for $name {
+            fn from(e: $crate::CsrfError) -> Self {
+                Self::Csrf(e)
             }
         }
 
@@ -156,6 +166,7 @@ macro_rules! session_error {
                 match self {
                     Self::Session(e) | Self::Finish(e, _) => write!(f, "session error: {e}"),
                     Self::NotInstalled => f.write_str(concat!("no session on this request: ", $missing)),
+                    Self::Csrf(e) => write!(f, "refused: {e}"),
                 }
             }
         }
@@ -165,6 +176,7 @@ macro_rules! session_error {
                 match self {
                     Self::Session(e) | Self::Finish(e, _) => Some(e),
                     Self::NotInstalled => None,
+                    Self::Csrf(e) => Some(e),
                 }
             }
         }

@@ -47,6 +47,36 @@ impl std::fmt::Display for CsrfError {
 
 impl std::error::Error for CsrfError {}
 
+/// The largest form body a CSRF guard reads to find [`CSRF_FIELD`] (1 MiB); a larger one
+/// is refused with 413. Forms with files (multipart) are not read: send the token in the
+/// [`CSRF_HEADER`] with them.
+pub const FORM_LIMIT: usize = 1 << 20;
+
+/// Whether a guard should read the body for the token: the request has no [`CSRF_HEADER`],
+/// its method needs a token, and its body is an HTML form
+/// (`application/x-www-form-urlencoded`).
+pub fn token_in_body(method: &str, header: Option<&str>, content_type: Option<&str>) -> bool {
+    let form = content_type.is_some_and(|ct| {
+        let essence = ct.split(';').next().unwrap_or_default().trim();
+        essence.eq_ignore_ascii_case("application/x-www-form-urlencoded")
+    });
+    !is_safe_method(method) && header.is_none() && form
+}
+
+/// The [`CSRF_FIELD`] of a form body (`application/x-www-form-urlencoded`), decoded; the
+/// first one if there are several.
+///
+/// ```
+/// use session_core::kit::csrf_field;
+/// assert_eq!(csrf_field(b"name=ann&csrf_token=abc%2D1"), Some("abc-1".to_owned()));
+/// assert_eq!(csrf_field(b"name=ann"), None);
+/// ```
+pub fn csrf_field(body: &[u8]) -> Option<String> {
+    form_urlencoded::parse(body)
+        .find(|(name, _)| name == CSRF_FIELD)
+        .map(|(_, value)| value.into_owned())
+}
+
 /// Whether a request with `method` changes nothing and so needs no token (GET, HEAD,
 /// OPTIONS, TRACE); every other method needs one.
 pub fn is_safe_method(method: &str) -> bool {

@@ -12,6 +12,9 @@ pub(crate) mod flash;
 pub(crate) mod typed;
 
 pub use auth::{AuthHashLookup, AUTH_KEY};
-pub use csrf::{is_safe_method, CsrfError, CSRF_FIELD, CSRF_HEADER, CSRF_KEY};
+pub use csrf::{
+    csrf_field, is_safe_method, token_in_body, CsrfError, CSRF_FIELD, CSRF_HEADER, CSRF_KEY,
+    FORM_LIMIT,
+};
 pub use flash::{Flash, FlashLevel, FLASH_KEY};
 pub use typed::SessionValue;

@@ -12,11 +12,22 @@ pub enum Framework {
     Rocket,
     /// warp 0.4.
     Warp,
+    /// poem 3.1.
+    Poem,
+    /// salvo 1.1.
+    Salvo,
 }
 
 impl Framework {
     /// Every framework, in the order of the tables.
-    pub const ALL: [Framework; 4] = [Self::Axum, Self::Actix, Self::Rocket, Self::Warp];
+    pub const ALL: [Framework; 6] = [
+        Self::Axum,
+        Self::Actix,
+        Self::Rocket,
+        Self::Warp,
+        Self::Poem,
+        Self::Salvo,
+    ];
 
     /// The framework's name, as in variant names.
     ///
@@ -29,6 +40,8 @@ impl Framework {
             Self::Actix => "actix",
             Self::Rocket => "rocket",
             Self::Warp => "warp",
+            Self::Poem => "poem",
+            Self::Salvo => "salvo",
         }
     }
 }
@@ -205,6 +218,18 @@ pub const VARIANTS: &[Variant] = &[
     v("ours-warp-memory", Framework::Warp, Layer::OursMemory),
     #[cfg(feature = "warp")]
     v("ours-warp-redis", Framework::Warp, Layer::OursRedis),
+    #[cfg(feature = "poem")]
+    v("bare-poem", Framework::Poem, Layer::Bare),
+    #[cfg(feature = "poem")]
+    v("ours-poem-memory", Framework::Poem, Layer::OursMemory),
+    #[cfg(feature = "poem")]
+    v("ours-poem-redis", Framework::Poem, Layer::OursRedis),
+    #[cfg(feature = "salvo")]
+    v("bare-salvo", Framework::Salvo, Layer::Bare),
+    #[cfg(feature = "salvo")]
+    v("ours-salvo-memory", Framework::Salvo, Layer::OursMemory),
+    #[cfg(feature = "salvo")]
+    v("ours-salvo-redis", Framework::Salvo, Layer::OursRedis),
 ];
 
 impl Variant {

@@ -136,3 +136,19 @@ fn warp_servers_behave_the_same() {
     let bare = start("bare-warp");
     ok(get(bare.1, "/untouched", None).unwrap(), "ok");
 }
+
+#[cfg(feature = "poem")]
+#[test]
+fn poem_servers_behave_the_same() {
+    check_session_routes("ours-poem-memory");
+    let bare = start("bare-poem");
+    ok(get(bare.1, "/untouched", None).unwrap(), "ok");
+}
+
+#[cfg(feature = "salvo")]
+#[test]
+fn salvo_servers_behave_the_same() {
+    check_session_routes("ours-salvo-memory");
+    let bare = start("bare-salvo");
+    ok(get(bare.1, "/untouched", None).unwrap(), "ok");
+}

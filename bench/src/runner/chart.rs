@@ -65,6 +65,8 @@ fn framework_label(f: Framework) -> &'static str {
         Framework::Actix => "actix-web",
         Framework::Rocket => "Rocket",
         Framework::Warp => "warp",
+        Framework::Poem => "poem",
+        Framework::Salvo => "salvo",
     }
 }
 

@@ -12,8 +12,12 @@
 mod actix;
 mod axum;
 mod floor;
+#[cfg(feature = "poem")]
+mod poem;
 #[cfg(feature = "rocket")]
 mod rocket;
+#[cfg(feature = "salvo")]
+mod salvo;
 #[cfg(feature = "warp")]
 mod warp;
 
@@ -54,6 +58,10 @@ pub fn run(variant: Variant, port: u16, redis: Option<&str>) -> Result<(), Bench
         Framework::Rocket => rocket::run(variant.layer, addr, redis),
         #[cfg(feature = "warp")]
         Framework::Warp => warp::run(variant.layer, addr, redis),
+        #[cfg(feature = "poem")]
+        Framework::Poem => poem::run(variant.layer, addr, redis),
+        #[cfg(feature = "salvo")]
+        Framework::Salvo => salvo::run(variant.layer, addr, redis),
         #[allow(unreachable_patterns)]
         other => Err(BenchError::Usage(format!(
             "{} was built without the {} feature",

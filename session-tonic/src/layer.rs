@@ -22,6 +22,7 @@ use crate::error::{http_status, SessionError};
 pub struct SessionLayer {
     manager: SessionManager,
     clock: Arc<dyn Clock>,
+    tls: bool,
 }
 
 impl SessionLayer {
@@ -34,7 +35,17 @@ impl SessionLayer {
         Self {
             manager,
             clock: Arc::new(session_core::SystemClock),
+            tls: false,
         }
+    }
+
+    /// Says that this server's connections are TLS (`Server::builder().tls_config(...)`), so
+    /// that [`session_core::Secure::Auto`] marks a cookie `Secure` without a proxy's
+    /// `X-Forwarded-Proto`. Default: plain HTTP/2. Only cookies (off for gRPC) use it.
+    #[must_use]
+    pub fn serving_tls(mut self, tls: bool) -> Self {
+        self.tls = tls;
+        self
     }
 
     /// Reads the time from `clock` instead of the system clock (a fake clock in tests).
@@ -104,7 +115,7 @@ where
         let view = HttpRequest {
             headers: req.headers(),
             peer: peer.and_then(TcpConnectInfo::remote_addr).map(|a| a.ip()),
-            tls: false,
+            tls: self.layer.tls,
         };
         // `begin` does no IO: a call that never touches the session costs no store call.
         let session = manager.begin(&view, self.layer.clock.now());

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use http::{HeaderValue, Request, Response};
 use session_tests::support::Instrumented;
 use session_tonic::{
-    Config, MemoryStore, Session, SessionError, SessionLayer, SessionManager, TokenHeader,
+    Config, MemoryStore, Secure, Session, SessionError, SessionLayer, SessionManager, TokenHeader,
 };
 use tonic::body::Body;
 use tonic::{Code, Status};
@@ -184,4 +184,26 @@ async fn without_the_layer_the_session_is_an_internal_error() {
     let status = Status::from(error);
     assert_eq!(status.code(), Code::Internal);
     assert!(status.message().contains("SessionLayer"));
+}
+
+#[tokio::test]
+async fn serving_tls_marks_a_cookie_secure() {
+    // A configuration that keeps cookies (gRPC-Web from a browser, say).
+    let config = Config::builder()
+        .secret("a secret of at least thirty-two bytes!!")
+        .secure(Secure::Auto)
+        .build()
+        .expect("a valid configuration");
+    let manager = SessionManager::new(config, MemoryStore::new());
+    for tls in [false, true] {
+        let layer = SessionLayer::new(manager.clone()).serving_tls(tls);
+        let response = call(&layer, "/count", None, None).await;
+        let cookie = header(&response, "set-cookie").expect("a cookie");
+        assert_eq!(cookie.contains("; Secure"), tls, "{cookie}");
+        assert_eq!(
+            header(&response, TOKEN),
+            None,
+            "no header transport configured"
+        );
+    }
 }

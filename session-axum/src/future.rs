@@ -45,9 +45,10 @@ where
             Some(finishing) => finishing,
             None => {
                 let res = ready!(this.inner.poll(cx))?;
-                let session = match this.session.take() {
-                    Some(session) if session.needs_finish() => session,
-                    _ => return Poll::Ready(Ok(res)),
+                // Finished even when untouched (no store call, no allocation): that is what
+                // refuses a later write through a clone the handler handed to a task.
+                let Some(session) = this.session.take() else {
+                    return Poll::Ready(Ok(res));
                 };
                 let now = session.began_at();
                 let mut finish = this.manager.finishing(session, res.status().as_u16(), now);

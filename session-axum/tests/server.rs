@@ -224,3 +224,36 @@ async fn serving_tls_makes_secure_auto_cookies_secure() {
         assert_eq!(cookie.contains("; Secure"), secure, "{cookie}");
     }
 }
+
+#[tokio::test]
+async fn a_write_after_the_response_through_an_untouched_sessions_clone_is_refused() {
+    let (sent, outcome) = tokio::sync::oneshot::channel();
+    let sent = std::sync::Arc::new(std::sync::Mutex::new(Some(sent)));
+    let late = move |session: Session| {
+        let sent = sent.lock().unwrap().take();
+        async move {
+            // The handler never uses the session; a task writes to it once answered.
+            tokio::spawn(async move {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                let result = session.insert("late", 1).await;
+                if let Some(sent) = sent {
+                    let _ = sent.send(result);
+                }
+            });
+            "answered"
+        }
+    };
+    let manager = SessionManager::new(config(Secure::Never), MemoryStore::new());
+    let app = Router::new()
+        .route("/late", get(late))
+        .layer(SessionLayer::new(manager));
+    let base = serve(app).await;
+    let res = client().get(format!("{base}/late")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers().get("set-cookie").is_none());
+    let result = outcome.await.unwrap();
+    assert!(
+        matches!(result, Err(session_core::SessionError::Finished)),
+        "{result:?}"
+    );
+}

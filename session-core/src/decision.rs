@@ -124,11 +124,14 @@ pub fn decide(config: &Config, f: &Facts) -> Plan {
                 Plan::NOTHING
             }
         }
-        Loaded::Present if f.regenerated => Plan::new(S::Replace, C::Set),
         Loaded::Present => {
+            // Emptied (a logout, say) ends the session, with or without a new id.
             let emptied = f.modified && f.empty;
             if emptied && config.unset == Unset::Destroy {
                 return Plan::new(S::Delete, C::Clear);
+            }
+            if f.regenerated {
+                return Plan::new(S::Replace, C::Set);
             }
             // Unset::Keep: the emptying is ignored, as in express-session.
             let modified = f.modified && !emptied;

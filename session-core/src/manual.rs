@@ -18,8 +18,8 @@
 /// | 7 | no live record, data written (and not empty) | create | set |
 /// | 8 | no live record, nothing written, `save_uninitialized` | create | set |
 /// | 9 | no live record, nothing written | nothing | none |
-/// | 10 | record loaded, `regenerate` called | create new id, delete old | set |
-/// | 11 | record loaded, emptied, `unset = Destroy` | delete | clear |
+/// | 10 | record loaded, emptied, `unset = Destroy` (`regenerate` called or not: a logout) | delete | clear |
+/// | 11 | record loaded, `regenerate` called | create new id, delete old | set |
 /// | 12 | record loaded, modified (`unset = Keep` ignores an emptying) | save (compare-and-set) | set if rolling, re-sign, max-age changed or persistent cookie |
 /// | 13 | record loaded, unchanged, `resave` | save | set if rolling, re-sign or max-age changed |
 /// | 14 | record loaded, unchanged, touch due | touch | set if rolling, re-sign or max-age changed |

@@ -402,9 +402,11 @@ impl Session {
         self.shared.now
     }
 
-    /// Whether [`SessionManager::finish`] has anything to do: `false` when the handler
-    /// neither used nor destroyed the session, so an adapter may skip the call (and the
-    /// future it would allocate).
+    /// Whether [`SessionManager::finish`] has anything to save or send: `false` when the
+    /// handler neither used nor destroyed the session. Adapters call `finish` all the same
+    /// (for such a session it makes no store call and allocates nothing): it is what makes a
+    /// later write through a clone of the handle fail with [`SessionError::Finished`]
+    /// instead of being lost.
     ///
     /// ```
     /// # use session_core::{Config, HttpRequest, SessionManager};

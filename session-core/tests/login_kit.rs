@@ -172,16 +172,31 @@ fn a_password_change_ends_the_users_other_sessions_and_keeps_the_one_that_change
 }
 
 #[test]
-fn logout_destroys_the_session() {
+fn logout_deletes_the_session_and_what_follows_goes_into_a_new_one() {
     let (store, hashes) = (LogStore::default(), Hashes::default());
     hashes.lock().unwrap().insert("ann".into(), b"h".to_vec());
     let m = manager(&store, &hashes);
     let mut b = Browser::new();
     b.request(&m, |s| run(s.login("ann", b"h")).unwrap());
     assert!(b.cookie.is_some());
-    b.request(&m, |s| s.logout());
+    b.request(&m, |s| run(s.logout()).unwrap());
     assert!(b.cookie.is_none(), "the cookie is cleared");
     assert!(store.records.lock().unwrap().is_empty());
+
+    // With a goodbye message: the old record goes, the message is in a new session.
+    b.request(&m, |s| run(s.login("ann", b"h")).unwrap());
+    let logged_in = b.cookie.clone();
+    b.request(&m, |s| {
+        run(s.logout()).unwrap();
+        run(s.flash(FlashLevel::Info, "Logged out")).unwrap();
+    });
+    assert!(b.cookie.is_some() && b.cookie != logged_in, "a new session");
+    assert_eq!(store.records.lock().unwrap().len(), 1);
+    let (user, flashes) = b.request(&m, |s| {
+        (run(s.user()).unwrap(), run(s.take_flashes()).unwrap())
+    });
+    assert_eq!(user, None);
+    assert_eq!(flashes.len(), 1);
 }
 
 #[test]

@@ -127,8 +127,8 @@ fn table(f: &Facts, rolling: bool, resave: bool, save_uninitialized: bool, keep:
             p(S::Create, C::Set),
         ),
         (f.loaded == Absent, p(S::None, C::None)),
-        (f.regenerated, p(S::Replace, C::Set)),
         (f.modified && f.empty && !keep, p(S::Delete, C::Clear)),
+        (f.regenerated, p(S::Replace, C::Set)),
         (
             f.modified && !f.empty,
             p(

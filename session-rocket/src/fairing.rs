@@ -144,9 +144,8 @@ impl Fairing for SessionFairing {
         let Some(session) = req.local_cache(Slot::default).lock().take() else {
             return;
         };
-        if !session.needs_finish() {
-            return;
-        }
+        // Finished even when untouched (no store call): that is what refuses a later write
+        // through a clone the handler handed to a task.
         let now = session.began_at();
         match self.manager.finish(session, res.status().code, now).await {
             Ok(outcome) => {

@@ -109,8 +109,20 @@ impl Session {
         }
     }
 
-    /// Logs out: the session is destroyed (its record deleted, its cookie cleared).
-    pub fn logout(&self) {
-        self.destroy();
+    /// Logs out, as Django's `flush` does: the data and the user binding are dropped and the
+    /// stored session is deleted. What the handler writes afterwards (a flash message saying
+    /// goodbye) goes into a new session with a new id; if it writes nothing, the cookie is
+    /// cleared.
+    ///
+    /// ```
+    /// # async fn run(session: session_core::Session) -> Result<(), session_core::SessionError> {
+    /// session.logout().await?;
+    /// session.flash(session_core::FlashLevel::Info, "Logged out").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn logout(&self) -> Result<(), SessionError> {
+        self.clear().await?;
+        self.set_user(None).await?;
+        self.regenerate().await
     }
 }

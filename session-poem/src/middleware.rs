@@ -22,7 +22,9 @@ use crate::Session;
 /// }
 /// let config = Config::builder().secret("a secret of at least thirty-two bytes!!").build().unwrap();
 /// let manager = SessionManager::new(config, MemoryStore::new());
-/// let app = Route::new().at("/", get(index)).with(SessionMiddleware::new(manager));
+/// let middleware = SessionMiddleware::new(manager);
+/// assert_eq!(middleware.manager().config().cookie_name(), "id");
+/// let app = Route::new().at("/", get(index)).with(middleware);
 /// # let _ = app;
 /// ```
 #[derive(Clone)]
@@ -34,13 +36,6 @@ pub struct SessionMiddleware {
 
 impl SessionMiddleware {
     /// A middleware for `manager`, reading the system clock.
-    ///
-    /// ```
-    /// # use session_poem::{Config, MemoryStore, SessionManager};
-    /// # let config = Config::builder().secret("a secret of at least thirty-two bytes!!").build().unwrap();
-    /// let middleware = session_poem::SessionMiddleware::new(SessionManager::new(config, MemoryStore::new()));
-    /// assert_eq!(middleware.manager().config().cookie_name(), "id");
-    /// ```
     pub fn new(manager: SessionManager) -> Self {
         Self {
             manager,
@@ -135,29 +130,24 @@ impl<E: Endpoint> Endpoint for SessionEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, mut req: Request) -> poem::Result<Response> {
-        let SessionMiddleware {
-            manager,
-            clock,
-            tls,
-        } = &self.middleware;
+        let manager = &self.middleware.manager;
         let view = HttpRequest {
             headers: req.headers(),
             // The socket's peer, never a forwarded header: whether to trust a proxy is the
             // core's decision.
             peer: req.remote_addr().as_socket_addr().map(|addr| addr.ip()),
             // The listener's own TLS, as poem reports it.
-            tls: *tls || *req.scheme() == Scheme::HTTPS,
+            tls: self.middleware.tls || *req.scheme() == Scheme::HTTPS,
         };
         // `begin` does no IO: a handler that never touches the session costs no store call.
-        let session = manager.begin(&view, clock.now());
+        let session = manager.begin(&view, self.middleware.clock.now());
         req.extensions_mut().insert(Session::from(session.clone()));
         let result = self.inner.call(req).await.map(IntoResponse::into_response);
         // Called even for an untouched session (then ready at once, with nothing to send): a
         // streamed body holding the session must find it finished, not write into the void.
-        let status = match &result {
-            Ok(res) => res.status(),
-            Err(e) => e.status(),
-        };
+        let status = result
+            .as_ref()
+            .map_or_else(poem::Error::status, Response::status);
         let now = session.began_at();
         match manager.finish(session, status.as_u16(), now).await {
             // No header to add: an error stays an error for the middleware around this one.

@@ -85,8 +85,7 @@ async fn a_route_that_never_takes_the_session_keeps_its_error() {
     let err = app
         .call(Request::builder().uri_str("/nowhere").finish())
         .await
-        .err()
-        .expect("no route");
+        .expect_err("no route");
     assert!(err.is::<NotFoundError>());
     assert_eq!(store.calls(), 0);
 }

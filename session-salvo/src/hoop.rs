@@ -19,7 +19,9 @@ use crate::Session;
 ///
 /// let config = Config::builder().secret("a secret of at least thirty-two bytes!!").build().unwrap();
 /// let manager = SessionManager::new(config, MemoryStore::new());
-/// let router = Router::new().hoop(SessionMiddleware::new(manager));
+/// let hoop = SessionMiddleware::new(manager);
+/// assert_eq!(hoop.manager().config().cookie_name(), "id");
+/// let router = Router::new().hoop(hoop);
 /// # let _ = router;
 /// ```
 #[derive(Clone)]
@@ -31,13 +33,6 @@ pub struct SessionMiddleware {
 
 impl SessionMiddleware {
     /// A hoop for `manager`, reading the system clock.
-    ///
-    /// ```
-    /// # use session_salvo::{Config, MemoryStore, SessionManager};
-    /// # let config = Config::builder().secret("a secret of at least thirty-two bytes!!").build().unwrap();
-    /// let hoop = session_salvo::SessionMiddleware::new(SessionManager::new(config, MemoryStore::new()));
-    /// assert_eq!(hoop.manager().config().cookie_name(), "id");
-    /// ```
     pub fn new(manager: SessionManager) -> Self {
         Self {
             manager,

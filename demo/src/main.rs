@@ -4,6 +4,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
 use session_axum::SessionLayer;
+use session_demo::accounts::Accounts;
 use session_demo::setup::{self, Settings, SetupError};
 
 #[tokio::main]
@@ -46,8 +47,10 @@ async fn run(settings: Settings) -> Result<(), SetupError> {
         }
     };
     let config = setup::config(&secret)?;
-    let manager = setup::open(&settings.store, config).await?;
-    let app = session_demo::app(SessionLayer::new(manager));
+    // Accounts live in this process: a restart forgets them (and so ends their sessions).
+    let accounts = Accounts::new();
+    let manager = setup::open(&settings.store, config, &accounts).await?;
+    let app = session_demo::app(SessionLayer::new(manager), accounts);
 
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, settings.port)).await?;
     let addr = listener.local_addr()?;

@@ -5,10 +5,11 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
-use serde::Deserialize;
-use session_axum::{Session, SessionError};
-use session_core::SessionManager;
+use serde::{Deserialize, Serialize};
+use session_axum::{Session, SessionError, Typed};
+use session_core::{FlashLevel, SessionManager, SessionValue};
 
+use crate::accounts::{AccountError, Accounts};
 use crate::pages;
 
 /// How long "remember me" keeps the session.
@@ -17,69 +18,246 @@ pub const REMEMBER_FOR: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 /// Longest accepted user name, in characters.
 const MAX_NAME_CHARS: usize = 64;
 
-const USER: &str = "user";
-const VISITS: &str = "visits";
-const REMEMBERED: &str = "remembered";
+/// What the session keeps about the visitor's use of `/me`, stored whole under `"visit"`.
+///
+/// ```
+/// use session_core::SessionValue;
+/// assert_eq!(session_demo::Visit::KEY, "visit");
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Visit {
+    /// Views of `/me` since the last login.
+    pub visits: u64,
+    /// Whether "remember me" was pressed.
+    pub remembered: bool,
+}
+
+impl SessionValue for Visit {
+    const KEY: &'static str = "visit";
+}
+
+/// A handler's failure: the session's (with its own status), or the password check's (500).
+pub(crate) enum Failure {
+    Session(SessionError),
+    Accounts(AccountError),
+}
+
+impl From<SessionError> for Failure {
+    fn from(e: SessionError) -> Self {
+        Self::Session(e)
+    }
+}
+
+impl From<session_core::SessionError> for Failure {
+    fn from(e: session_core::SessionError) -> Self {
+        Self::Session(e.into())
+    }
+}
+
+impl From<AccountError> for Failure {
+    fn from(e: AccountError) -> Self {
+        Self::Accounts(e)
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Session(e) => e.into_response(),
+            Self::Accounts(e) => {
+                tracing::error!(error = %e, "account error in handler");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the password could not be checked; try again",
+                )
+                    .into_response()
+            }
+        }
+    }
+}
 
 pub(crate) async fn home(session: Session) -> Result<Html<String>, SessionError> {
-    let user: Option<String> = session.get(USER).await?;
-    Ok(Html(pages::login(user.as_deref(), None)))
+    Ok(Html(login_page(&session, "", None).await?))
+}
+
+/// The login page for this session, the form filled with `name`.
+async fn login_page(
+    session: &Session,
+    name: &str,
+    error: Option<&str>,
+) -> Result<String, SessionError> {
+    let user = session.user().await?;
+    let flashes = session.take_flashes().await?;
+    let csrf_token = session.csrf_token().await?;
+    Ok(pages::login(&pages::LoginPage {
+        current_user: user.as_deref(),
+        name,
+        error,
+        csrf_token: &csrf_token,
+        flashes: &flashes,
+    }))
 }
 
 #[derive(Deserialize)]
 pub(crate) struct LoginForm {
     name: String,
+    #[serde(default)]
+    password: String,
 }
 
 pub(crate) async fn login(
     session: Session,
+    Extension(accounts): Extension<Accounts>,
     Form(form): Form<LoginForm>,
-) -> Result<Response, SessionError> {
+) -> Result<Response, Failure> {
     let name = form.name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
         let error = format!("Please type a name of 1 to {MAX_NAME_CHARS} characters.");
-        return Ok((
-            StatusCode::BAD_REQUEST,
-            Html(pages::login(None, Some(&error))),
-        )
-            .into_response());
+        return refused(&session, StatusCode::BAD_REQUEST, name, &error).await;
     }
-    // A new id on every login, so an id planted before login (session fixation) is useless.
-    session.regenerate().await?;
-    session.insert(USER, name).await?;
-    // Indexes the session under the user, for the sessions page and "log out everywhere".
-    session.set_user(Some(name)).await?;
-    session.remove(VISITS).await?;
+    let login = match accounts.log_in(name, &form.password).await {
+        Ok(login) => login,
+        Err(AccountError::WrongPassword) => {
+            let error = format!("Wrong password for {name}.");
+            return refused(&session, StatusCode::UNAUTHORIZED, name, &error).await;
+        }
+        Err(e @ AccountError::WeakPassword) => {
+            let error = format!("Cannot register {name}: {e}.");
+            return refused(&session, StatusCode::BAD_REQUEST, name, &error).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    // A new session id (so an id planted before login is useless) and a new CSRF secret; the
+    // session is bound to the user (for the sessions page and "log out everywhere") and to
+    // the password hash (a password change ends it).
+    session.login(name, login.phc.as_bytes()).await?;
+    // The counter starts again; "remember me" stays with the session.
+    let remembered = session
+        .get_typed::<Visit>()
+        .await?
+        .is_some_and(|v| v.remembered);
+    session
+        .set_typed(&Visit {
+            visits: 0,
+            remembered,
+        })
+        .await?;
+    let welcome = if login.registered {
+        format!("Welcome, {name}; your account is created")
+    } else {
+        format!("Welcome, {name}")
+    };
+    session.flash(FlashLevel::Success, welcome).await?;
     Ok(Redirect::to("/me").into_response())
 }
 
-pub(crate) async fn me(session: Session) -> Result<Html<String>, SessionError> {
-    let Some(user) = session.get::<String>(USER).await? else {
-        return Ok(Html(pages::logged_out()));
+/// The login form again, with `error`; the session is left as it was.
+async fn refused(
+    session: &Session,
+    status: StatusCode,
+    name: &str,
+    error: &str,
+) -> Result<Response, Failure> {
+    let page = login_page(session, name, Some(error)).await?;
+    Ok((status, Html(page)).into_response())
+}
+
+pub(crate) async fn me(
+    session: Session,
+    Typed(visit): Typed<Visit>,
+) -> Result<Html<String>, SessionError> {
+    let Some(user) = session.user().await? else {
+        return Ok(Html(pages::logged_out(&session.take_flashes().await?)));
     };
-    let visits = session.get::<u64>(VISITS).await?.unwrap_or(0) + 1;
-    session.insert(VISITS, visits).await?;
-    let remembered = session.get::<bool>(REMEMBERED).await?.unwrap_or(false);
+    let visit = Visit {
+        visits: visit.visits.saturating_add(1),
+        ..visit
+    };
+    session.set_typed(&visit).await?;
+    Ok(Html(me_page(&session, &user, visit, None).await?))
+}
+
+/// `/me` for `user`, showing `visit` as it is.
+async fn me_page(
+    session: &Session,
+    user: &str,
+    visit: Visit,
+    error: Option<&str>,
+) -> Result<String, SessionError> {
+    let flashes = session.take_flashes().await?;
+    let csrf_token = session.csrf_token().await?;
     let expires_at = format_time(session.expires_at().await?);
-    Ok(Html(pages::me(&pages::Me {
-        user: &user,
-        visits,
+    Ok(pages::me(&pages::Me {
+        user,
+        visits: visit.visits,
         expires_at: &expires_at,
-        remembered,
-    })))
+        remembered: visit.remembered,
+        error,
+        csrf_token: &csrf_token,
+        flashes: &flashes,
+    }))
 }
 
-pub(crate) async fn logout(session: Session) -> Redirect {
-    session.destroy();
-    Redirect::to("/")
+#[derive(Deserialize)]
+pub(crate) struct PasswordForm {
+    password: String,
 }
 
-pub(crate) async fn remember(session: Session) -> Result<Redirect, SessionError> {
-    if session.get::<String>(USER).await?.is_none() {
+/// A new password: the account's hash changes, which ends every session logged in with the
+/// old one at its next request; this session logs in again with the new hash and stays.
+pub(crate) async fn change_password(
+    session: Session,
+    Extension(accounts): Extension<Accounts>,
+    Typed(visit): Typed<Visit>,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, Failure> {
+    let Some(user) = session.user().await? else {
+        return Ok(Redirect::to("/").into_response());
+    };
+    let phc = match accounts.change_password(&user, &form.password).await {
+        Ok(phc) => phc,
+        Err(e @ AccountError::WeakPassword) => {
+            let error = format!("The password is unchanged: {e}.");
+            let page = me_page(&session, &user, visit, Some(&error)).await?;
+            return Ok((StatusCode::BAD_REQUEST, Html(page)).into_response());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    session.login(&user, phc.as_bytes()).await?;
+    session
+        .flash(
+            FlashLevel::Success,
+            "Password changed; your other sessions are logged out",
+        )
+        .await?;
+    Ok(Redirect::to("/me").into_response())
+}
+
+/// Logs out: the session's data and record are dropped, and the message goes into a new
+/// session, a browser-session one even if this one was remembered.
+pub(crate) async fn logout(session: Session) -> Result<Redirect, SessionError> {
+    session.logout().await?;
+    session.set_max_age(None).await?;
+    session
+        .flash(FlashLevel::Info, "You are logged out")
+        .await?;
+    Ok(Redirect::to("/"))
+}
+
+pub(crate) async fn remember(
+    session: Session,
+    Typed(visit): Typed<Visit>,
+) -> Result<Redirect, SessionError> {
+    if session.user().await?.is_none() {
         return Ok(Redirect::to("/"));
     }
     session.set_max_age(Some(REMEMBER_FOR)).await?;
-    session.insert(REMEMBERED, true).await?;
+    session
+        .set_typed(&Visit {
+            remembered: true,
+            ..visit
+        })
+        .await?;
     Ok(Redirect::to("/me"))
 }
 
@@ -87,8 +265,9 @@ pub(crate) async fn sessions(
     session: Session,
     Extension(manager): Extension<SessionManager>,
 ) -> Result<Html<String>, SessionError> {
+    let flashes = session.take_flashes().await?;
     let Some(user) = session.user().await? else {
-        return Ok(Html(pages::logged_out()));
+        return Ok(Html(pages::logged_out(&flashes)));
     };
     let current = session.id().await?;
     let rows: Vec<pages::SessionRow> = manager
@@ -103,7 +282,8 @@ pub(crate) async fn sessions(
             current: current.as_ref() == Some(&s.id),
         })
         .collect();
-    Ok(Html(pages::sessions(&user, &rows)))
+    let csrf_token = session.csrf_token().await?;
+    Ok(Html(pages::sessions(&user, &rows, &csrf_token, &flashes)))
 }
 
 #[derive(Deserialize)]
@@ -140,6 +320,9 @@ pub(crate) async fn revoke_others(
 ) -> Result<Redirect, SessionError> {
     if let (Some(user), Some(id)) = (session.user().await?, session.id().await?) {
         manager.revoke_user(&user, Some(&id)).await?;
+        session
+            .flash(FlashLevel::Success, "Your other sessions are logged out")
+            .await?;
     }
     Ok(Redirect::to("/sessions"))
 }
@@ -152,7 +335,11 @@ pub(crate) async fn revoke_all(
     if let Some(user) = session.user().await? {
         manager.revoke_user(&user, None).await?;
     }
-    session.destroy();
+    session.logout().await?;
+    session.set_max_age(None).await?;
+    session
+        .flash(FlashLevel::Info, "You are logged out everywhere")
+        .await?;
     Ok(Redirect::to("/"))
 }
 

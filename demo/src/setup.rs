@@ -9,6 +9,8 @@ use session_core::{Config, ConfigError, SessionManager, StoreError};
 use session_stores::sql::cleanup::spawn_cleanup;
 use session_stores::{MemoryStore, MySqlStore, PostgresStore, RedisStore, SqliteStore};
 
+use crate::accounts::Accounts;
+
 /// Port when neither `--port` nor `PORT` is given.
 pub const DEFAULT_PORT: u16 = 3000;
 
@@ -185,30 +187,38 @@ pub fn random_secret() -> Result<String, SetupError> {
 
 /// Opens the store `url` names and returns the manager over it: the memory store with its
 /// sweeper, SQLite / PostgreSQL / MySQL with their migrations applied and a cleanup task, or
-/// Redis. Must run inside a tokio runtime (sweeper and cleanup are tasks).
+/// Redis. Every load of a logged-in session checks the user's current password hash in
+/// `accounts` (the session manager's auth-hash check): once the password changes, or the
+/// account is gone, the sessions logged in before end at their next request. Must run inside
+/// a tokio runtime (sweeper and cleanup are tasks).
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use session_demo::accounts::Accounts;
 /// use session_demo::setup::{config, open, StoreUrl, SetupError};
 /// let config = config("a secret of at least thirty-two bytes!!").unwrap();
-/// assert!(open(&StoreUrl::Memory, config.clone()).await.is_ok());
+/// let accounts = Accounts::new();
+/// assert!(open(&StoreUrl::Memory, config.clone(), &accounts).await.is_ok());
 /// let nobody_listens = "redis://127.0.0.1:1".parse().unwrap();
-/// assert!(matches!(open(&nobody_listens, config).await, Err(SetupError::Store(..))));
+/// assert!(matches!(open(&nobody_listens, config, &accounts).await, Err(SetupError::Store(..))));
 /// # });
 /// ```
-pub async fn open(url: &StoreUrl, config: Config) -> Result<SessionManager, SetupError> {
+pub async fn open(
+    url: &StoreUrl,
+    config: Config,
+    accounts: &Accounts,
+) -> Result<SessionManager, SetupError> {
     let failed = |e: StoreError| SetupError::Store(url.clone(), e);
     let cleanup_every = Duration::from_secs(300);
-    Ok(match url {
+    let builder = SessionManager::builder(config);
+    let builder = match url {
         StoreUrl::Memory => {
             let store = MemoryStore::new();
             // The sweeper ends by itself when the store is dropped.
             drop(store.spawn_sweeper(Duration::from_secs(60), session_core::SystemClock));
-            SessionManager::new(config, store)
+            builder.store(store)
         }
-        StoreUrl::Redis(url) => {
-            SessionManager::new(config, RedisStore::connect(url).await.map_err(failed)?)
-        }
+        StoreUrl::Redis(url) => builder.store(RedisStore::connect(url).await.map_err(failed)?),
         StoreUrl::Sqlite(url) => {
             let store = SqliteStore::connect(url).await.map_err(failed)?;
             store.migrate().await.map_err(failed)?;
@@ -217,7 +227,7 @@ pub async fn open(url: &StoreUrl, config: Config) -> Result<SessionManager, Setu
                 cleanup_every,
                 session_core::SystemClock,
             ));
-            SessionManager::new(config, store)
+            builder.store(store)
         }
         StoreUrl::Postgres(url) => {
             let store = PostgresStore::connect(url).await.map_err(failed)?;
@@ -227,7 +237,7 @@ pub async fn open(url: &StoreUrl, config: Config) -> Result<SessionManager, Setu
                 cleanup_every,
                 session_core::SystemClock,
             ));
-            SessionManager::new(config, store)
+            builder.store(store)
         }
         StoreUrl::MySql(url) => {
             let store = MySqlStore::connect(url).await.map_err(failed)?;
@@ -237,9 +247,17 @@ pub async fn open(url: &StoreUrl, config: Config) -> Result<SessionManager, Setu
                 cleanup_every,
                 session_core::SystemClock,
             ));
-            SessionManager::new(config, store)
+            builder.store(store)
         }
-    })
+    };
+    let accounts = accounts.clone();
+    Ok(builder
+        .auth_hash(move |user: String| {
+            // The PHC string is the auth hash: a new password (new salt) gives a new one.
+            let hash = accounts.password_hash(&user).map(String::into_bytes);
+            async move { Ok::<_, StoreError>(hash) }
+        })
+        .build()?)
 }
 
 /// Why the demo could not start.

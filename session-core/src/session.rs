@@ -220,7 +220,7 @@ impl Session {
 
     /// [`Session::loaded`] for a change: refused once the request's `finish` has run, when
     /// the change could no longer be saved.
-    async fn writable(&self) -> Result<MutexGuard<'_, State>, SessionError> {
+    pub(crate) async fn writable(&self) -> Result<MutexGuard<'_, State>, SessionError> {
         if self.lock().finished {
             return Err(SessionError::Finished);
         }

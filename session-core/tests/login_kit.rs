@@ -44,11 +44,16 @@ fn manager(store: &LogStore, hashes: &Hashes) -> SessionManager {
 /// A browser: one cookie, kept from response to response.
 struct Browser {
     cookie: Option<String>,
+    /// The last `Set-Cookie` received.
+    set_cookie: Option<String>,
 }
 
 impl Browser {
     fn new() -> Self {
-        Self { cookie: None }
+        Self {
+            cookie: None,
+            set_cookie: None,
+        }
     }
 
     /// One request: `handler` runs on the session, then the response's cookie is kept.
@@ -66,6 +71,7 @@ impl Browser {
         let out = handler(&session);
         let outcome = run(m.finish(session, 200, NOW)).unwrap();
         if let Some(set) = outcome.set_cookie() {
+            self.set_cookie = Some(set.to_owned());
             let pair = set.split(';').next().unwrap().to_owned();
             self.cookie = (!pair.ends_with('=')).then_some(pair);
         }
@@ -184,13 +190,23 @@ fn logout_deletes_the_session_and_what_follows_goes_into_a_new_one() {
     assert!(store.records.lock().unwrap().is_empty());
 
     // With a goodbye message: the old record goes, the message is in a new session.
-    b.request(&m, |s| run(s.login("ann", b"h")).unwrap());
+    b.request(&m, |s| {
+        run(s.login("ann", b"h")).unwrap();
+        run(s.set_max_age(Some(std::time::Duration::from_secs(86_400)))).unwrap();
+    });
     let logged_in = b.cookie.clone();
     b.request(&m, |s| {
         run(s.logout()).unwrap();
         run(s.flash(FlashLevel::Info, "Logged out")).unwrap();
     });
     assert!(b.cookie.is_some() && b.cookie != logged_in, "a new session");
+    assert!(
+        b.set_cookie
+            .as_deref()
+            .is_some_and(|c| !c.contains("Max-Age")),
+        "{:?}",
+        b.set_cookie
+    );
     assert_eq!(store.records.lock().unwrap().len(), 1);
     let (user, flashes) = b.request(&m, |s| {
         (run(s.user()).unwrap(), run(s.take_flashes()).unwrap())

@@ -109,8 +109,8 @@ impl Session {
         }
     }
 
-    /// Logs out, as Django's `flush` does: the data and the user binding are dropped and the
-    /// stored session is deleted. What the handler writes afterwards (a flash message saying
+    /// Logs out, as Django's `flush` does: the data, the user binding and the session's own
+    /// lifetime ("remember me") are dropped and the stored session is deleted. What the handler writes afterwards (a flash message saying
     /// goodbye) goes into a new session with a new id; if it writes nothing, the cookie is
     /// cleared.
     ///
@@ -123,6 +123,12 @@ impl Session {
     pub async fn logout(&self) -> Result<(), SessionError> {
         self.clear().await?;
         self.set_user(None).await?;
-        self.regenerate().await
+        self.regenerate().await?;
+        // "Remember me" was the logged-in session's: a new one gets the configured lifetime.
+        let mut state = self.writable().await?;
+        if state.max_age.take().is_some() {
+            state.max_age_changed = true;
+        }
+        Ok(())
     }
 }

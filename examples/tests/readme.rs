@@ -7,11 +7,14 @@
 use std::path::{Path, PathBuf};
 
 /// The Quickstart sections and the example each one quotes.
-const QUICKSTART: [(&str, &str); 4] = [
+const QUICKSTART: [(&str, &str); 7] = [
     ("axum", "axum"),
     ("actix-web", "actix"),
     ("Rocket", "rocket"),
     ("warp", "warp"),
+    ("poem", "poem"),
+    ("salvo", "salvo"),
+    ("gRPC (tonic)", "tonic"),
 ];
 
 /// Fence languages that are not Rust and need no check.

@@ -5,8 +5,9 @@ use actix_web::{HttpResponse, ResponseError};
 
 session_core::session_error!(
     /// Why the session is unavailable to a handler; `?` turns a
-    /// [`session_core::SessionError`] into it. Its response is an empty body with
-    /// [`SessionError::status`]; the cause is logged with `tracing`, never sent to the client.
+    /// [`session_core::SessionError`] into it. Its response has [`SessionError::status`] and
+    /// an empty body, but for a CSRF refusal (403), whose short text asks the user to reload
+    /// the page; the cause is logged with `tracing`, never sent to the client.
     ///
     /// ```
     /// use session_actix::SessionError;
@@ -26,6 +27,11 @@ impl ResponseError for SessionError {
 
     fn error_response(&self) -> HttpResponse {
         tracing::error!(error = %self, "session error");
-        HttpResponse::new(self.status_code())
+        match self {
+            Self::Csrf(_) => HttpResponse::build(self.status_code())
+                .content_type("text/plain; charset=utf-8")
+                .body("the form is out of date or was not sent from this site; reload the page"),
+            _ => HttpResponse::new(self.status_code()),
+        }
     }
 }

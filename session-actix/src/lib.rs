@@ -32,6 +32,59 @@
 //! # }).unwrap();
 //! ```
 //!
+//! Forms: [`CsrfMiddleware`], wrapped around the scopes to protect, refuses POST, PUT, PATCH
+//! and DELETE requests without the session's CSRF token (a 403); [`Typed<T>`] hands a handler
+//! the session's [`SessionValue`] of type `T`.
+//!
+//! ```
+//! use actix_web::{test, web, App, HttpResponse};
+//! use serde::{Deserialize, Serialize};
+//! use session_actix::{Config, CsrfMiddleware, MemoryStore, Session, SessionError};
+//! use session_actix::{SessionManager, SessionMiddleware, SessionValue, Typed};
+//!
+//! #[derive(Serialize, Deserialize, Default)]
+//! struct Theme(String);
+//! impl SessionValue for Theme {
+//!     const KEY: &'static str = "theme";
+//! }
+//!
+//! async fn form(session: Session) -> Result<String, SessionError> {
+//!     Ok(session.csrf_token().await?) // rendered into the form's `csrf_token` field
+//! }
+//! async fn save(session: Session, body: String) -> Result<HttpResponse, SessionError> {
+//!     session.set_typed(&Theme(body)).await?;
+//!     Ok(HttpResponse::Ok().finish())
+//! }
+//! async fn page(Typed(theme): Typed<Theme>) -> String {
+//!     format!("theme: {}", theme.0)
+//! }
+//!
+//! # actix_web::rt::System::new().block_on(async {
+//! # let config = Config::builder().secret("a secret of at least thirty-two bytes!!").build()?;
+//! let app = test::init_service(
+//!     App::new()
+//!         .wrap(SessionMiddleware::new(SessionManager::new(config, MemoryStore::new())))
+//!         .route("/form", web::get().to(form))
+//!         .route("/", web::get().to(page))
+//!         .service(web::scope("/save").wrap(CsrfMiddleware::new()).route("", web::post().to(save))),
+//! )
+//! .await;
+//! let res = test::call_service(&app, test::TestRequest::get().uri("/form").to_request()).await;
+//! let set_cookie = res.headers().get("set-cookie").ok_or("no cookie")?.to_str()?;
+//! let cookie = set_cookie.split(';').next().unwrap_or_default().to_owned();
+//! let token = String::from_utf8(test::read_body(res).await.to_vec())?;
+//!
+//! let saving = || test::TestRequest::post().uri("/save").insert_header(("cookie", cookie.as_str()));
+//! let res = test::call_service(&app, saving().set_payload("dark").to_request()).await;
+//! assert_eq!(res.status(), 403);
+//! let req = saving().insert_header(("x-csrf-token", token)).set_payload("dark").to_request();
+//! assert_eq!(test::call_service(&app, req).await.status(), 200);
+//! let req = test::TestRequest::get().uri("/").insert_header(("cookie", cookie.as_str()));
+//! assert_eq!(test::call_and_read_body(&app, req.to_request()).await, "theme: dark");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+//!
 //! Errors: a store that fails while the handler uses the session surfaces as [`SessionError`] (return
 //! it with `?`); one that fails while the middleware saves turns the response into a 503 (store
 //! down or slow), a conflict status (409 by default) or a 500. Nothing panics and nothing is
@@ -43,6 +96,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod csrf;
 mod error;
 mod middleware;
 
@@ -50,7 +104,9 @@ use std::future::{ready, Ready};
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use futures_util::future::LocalBoxFuture;
 
+pub use csrf::{CsrfMiddleware, CsrfService};
 pub use error::SessionError;
 pub use middleware::{SessionMiddleware, SessionService};
 
@@ -88,5 +144,37 @@ impl FromRequest for Session {
                 .cloned()
                 .ok_or(SessionError::NotInstalled),
         )
+    }
+}
+
+/// The session's value of type `T` (see [`SessionValue`]), or `T::default()` when it has
+/// none: an extractor for handlers that only read it. A stored value of another type is a
+/// [`SessionError`] (a 500). Write it back with [`session_core::Session::set_typed`].
+///
+/// ```
+/// use serde::{Deserialize, Serialize};
+/// use session_actix::{SessionValue, Typed};
+///
+/// #[derive(Serialize, Deserialize, Default)]
+/// struct Prefs { theme: String }
+/// impl SessionValue for Prefs { const KEY: &'static str = "prefs"; }
+///
+/// async fn page(Typed(prefs): Typed<Prefs>) -> String {
+///     format!("theme: {}", prefs.theme)
+/// }
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Typed<T>(pub T);
+
+impl<T: SessionValue + Default + 'static> FromRequest for Typed<T> {
+    type Error = SessionError;
+    type Future = LocalBoxFuture<'static, Result<Self, SessionError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let session = req.extensions().get::<Session>().cloned();
+        Box::pin(async move {
+            let session = session.ok_or(SessionError::NotInstalled)?;
+            Ok(Typed(session.get_typed().await?.unwrap_or_default()))
+        })
     }
 }

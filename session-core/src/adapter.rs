@@ -44,6 +44,22 @@
 //! 3. **A `SessionError`**, declared with [`session_error!`](crate::session_error): the same variants and statuses
 //!    everywhere, behind the framework's response trait.
 //!
+//! Optional, for HTML forms (the project's HTTP adapters have both; a gRPC adapter needs
+//! neither):
+//!
+//! - **A CSRF guard**, per route, inside the hook, named after the framework's idiom
+//!   (`CsrfLayer`, `CsrfMiddleware`, a request guard and a form data guard, a filter): for a
+//!   method that is not [safe](crate::kit::is_safe_method), it takes the token from the
+//!   [`CSRF_HEADER`](crate::kit::CSRF_HEADER), else, when
+//!   [`token_in_body`](crate::kit::token_in_body) says so, from the form's
+//!   [`csrf_field`](crate::kit::csrf_field), reading at most
+//!   [`FORM_LIMIT`](crate::kit::FORM_LIMIT) bytes (413 beyond) and leaving the body readable
+//!   by the handler; then [`crate::Session::check_csrf`] decides, and a [`crate::CsrfError`]
+//!   is answered as the adapter's `SessionError::Csrf` (403), finished like any answer.
+//!   Routes without the guard pay nothing for it.
+//! - **A `Typed<T>` extractor**: the session's [`crate::SessionValue`] `T`, or `T::default()`
+//!   when it has none; a stored value of another type is the adapter's `SessionError`.
+//!
 //! The crate re-exports [`prelude`] and the stores, so that an application depends on its
 //! framework's adapter alone.
 

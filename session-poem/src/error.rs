@@ -7,8 +7,9 @@ use poem::Response;
 session_core::session_error!(
     /// Why the session is unavailable to a handler; `?` turns a
     /// [`session_core::SessionError`] into it, and poem turns it into a [`poem::Error`]. Its
-    /// response is an empty body with [`SessionError::status`]; the cause is logged with
-    /// `tracing`, never sent to the client.
+    /// response has [`SessionError::status`] and an empty body, but for a CSRF refusal (403),
+    /// whose short text asks the user to reload the page; the cause is logged with `tracing`,
+    /// never sent to the client.
     ///
     /// ```
     /// use poem::IntoResponse;
@@ -31,7 +32,13 @@ impl ResponseError for SessionError {
 
     fn as_response(&self) -> Response {
         tracing::error!(error = %self, "session error");
-        empty(SessionError::status(self))
+        match self {
+            Self::Csrf(_) => Response::builder()
+                .status(ResponseError::status(self))
+                .content_type("text/plain; charset=utf-8")
+                .body("the form is out of date or was not sent from this site; reload the page"),
+            _ => empty(SessionError::status(self)),
+        }
     }
 }
 

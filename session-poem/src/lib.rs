@@ -42,6 +42,57 @@
 //! [`SessionManager::finish`] with the response's status (an endpoint's error counts with
 //! its status) and appends the outcome's headers (`Set-Cookie`).
 //!
+//! Forms: [`CsrfMiddleware`], on the endpoints to protect, refuses POST, PUT, PATCH and DELETE
+//! requests without the session's CSRF token (a 403); [`Typed<T>`] hands a handler the
+//! session's [`SessionValue`] of type `T`.
+//!
+//! ```
+//! use poem::{get, handler, post, Endpoint, EndpointExt, Request, Route};
+//! use serde::{Deserialize, Serialize};
+//! use session_poem::{Config, CsrfMiddleware, MemoryStore, Session, SessionError};
+//! use session_poem::{SessionManager, SessionMiddleware, SessionValue, Typed};
+//!
+//! #[derive(Serialize, Deserialize, Default)]
+//! struct Theme(String);
+//! impl SessionValue for Theme {
+//!     const KEY: &'static str = "theme";
+//! }
+//!
+//! #[handler]
+//! async fn form(session: Session) -> Result<String, SessionError> {
+//!     Ok(session.csrf_token().await?) // rendered into the form's `csrf_token` field
+//! }
+//! #[handler]
+//! async fn save(session: Session, body: String) -> Result<(), SessionError> {
+//!     Ok(session.set_typed(&Theme(body)).await?)
+//! }
+//! #[handler]
+//! fn page(Typed(theme): Typed<Theme>) -> String {
+//!     format!("theme: {}", theme.0)
+//! }
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! # let config = Config::builder().secret("a secret of at least thirty-two bytes!!").build()?;
+//! let app = Route::new()
+//!     .at("/form", get(form))
+//!     .at("/", get(page))
+//!     .at("/save", post(save).with(CsrfMiddleware::new()))
+//!     .with(SessionMiddleware::new(SessionManager::new(config, MemoryStore::new())));
+//! let mut res = app.call(Request::builder().uri_str("/form").finish()).await?;
+//! let cookie = res.headers()["set-cookie"].to_str()?.split(';').next().unwrap_or_default().to_owned();
+//! let token = res.take_body().into_string().await?;
+//!
+//! let saving = || Request::builder().method(poem::http::Method::POST).uri_str("/save").header("cookie", &cookie);
+//! let res = app.get_response(saving().body("dark")).await;
+//! assert_eq!(res.status(), 403);
+//! let res = app.get_response(saving().header("x-csrf-token", token).body("dark")).await;
+//! assert_eq!(res.status(), 200);
+//! let mut res = app.call(Request::builder().header("cookie", &cookie).finish()).await?;
+//! assert_eq!(res.take_body().into_string().await?, "theme: dark");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+//!
 //! Errors: a store that fails while the handler uses the session surfaces as [`SessionError`]
 //! (return it with `?`); one that fails while the middleware saves turns the response into an
 //! empty 503 (store down or slow), a conflict status (409 by default) or a 500, and the cause
@@ -57,11 +108,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod csrf;
 mod error;
 mod middleware;
 
 use poem::{FromRequest, Request, RequestBody};
 
+pub use csrf::{CsrfEndpoint, CsrfMiddleware};
 pub use error::SessionError;
 pub use middleware::{SessionEndpoint, SessionMiddleware};
 
@@ -96,5 +149,33 @@ impl<'a> FromRequest<'a> for Session {
             .get::<Session>()
             .cloned()
             .ok_or_else(|| SessionError::NotInstalled.into())
+    }
+}
+
+/// The session's value of type `T` (see [`SessionValue`]), or `T::default()` when it has
+/// none: an extractor for handlers that only read it. A stored value of another type is a
+/// [`SessionError`] (a 500). Write it back with [`session_core::Session::set_typed`].
+///
+/// ```
+/// use serde::{Deserialize, Serialize};
+/// use session_poem::{SessionValue, Typed};
+///
+/// #[derive(Serialize, Deserialize, Default)]
+/// struct Prefs { theme: String }
+/// impl SessionValue for Prefs { const KEY: &'static str = "prefs"; }
+///
+/// #[poem::handler]
+/// fn page(Typed(prefs): Typed<Prefs>) -> String {
+///     format!("theme: {}", prefs.theme)
+/// }
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Typed<T>(pub T);
+
+impl<'a, T: SessionValue + Default + Send> FromRequest<'a> for Typed<T> {
+    async fn from_request(req: &'a Request, body: &mut RequestBody) -> poem::Result<Self> {
+        let session = Session::from_request(req, body).await?;
+        let value = session.get_typed().await.map_err(SessionError::from)?;
+        Ok(Typed(value.unwrap_or_default()))
     }
 }

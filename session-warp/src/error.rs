@@ -5,8 +5,9 @@ use warp::reply::{Reply, Response};
 
 session_core::session_error!(
     /// Why the session is unavailable to a handler; `?` turns a
-    /// [`session_core::SessionError`] into it. As a [`Reply`] it is an empty response with
-    /// [`SessionError::status`]; the cause is logged with `tracing`, never sent to the client.
+    /// [`session_core::SessionError`] into it. As a [`Reply`] it has [`SessionError::status`]
+    /// and an empty body, but for a CSRF refusal (403), whose short text asks the user to
+    /// reload the page; the cause is logged with `tracing`, never sent to the client.
     ///
     /// ```
     /// use session_core::{StoreError, StoreErrorKind};
@@ -24,7 +25,14 @@ session_core::session_error!(
 impl Reply for SessionError {
     fn into_response(self) -> Response {
         tracing::error!(error = %self, "session error");
-        empty(self.status())
+        match self {
+            Self::Csrf(_) => {
+                let text =
+                    "the form is out of date or was not sent from this site; reload the page";
+                warp::reply::with_status(text, StatusCode::FORBIDDEN).into_response()
+            }
+            _ => empty(self.status()),
+        }
     }
 }
 

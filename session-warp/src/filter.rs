@@ -11,6 +11,7 @@ use warp::reply::{Reply, Response};
 use warp::{Filter, Rejection};
 
 use crate::error::empty;
+use crate::SessionError;
 
 /// The manager and clock the session filters use. Cheap to clone.
 ///
@@ -163,6 +164,13 @@ impl Sessions {
 
     /// Begins the request's session: no IO, no rejection.
     fn begin(&self) -> impl Filter<Extract = (Session,), Error = Infallible> + Clone {
+        self.head().map(|session: Session, _: HeaderMap| session)
+    }
+
+    /// Begins the request's session, and hands on the request's headers too.
+    pub(crate) fn head(
+        &self,
+    ) -> impl Filter<Extract = (Session, HeaderMap), Error = Infallible> + Clone {
         let sessions = self.clone();
         warp::header::headers_cloned()
             .and(warp::addr::remote())
@@ -172,8 +180,10 @@ impl Sessions {
                     peer: peer.map(|addr| addr.ip()),
                     tls: sessions.tls,
                 };
-                Session::from(sessions.manager.begin(&view, sessions.clock.now()))
+                let session = sessions.manager.begin(&view, sessions.clock.now());
+                (Session::from(session), headers)
             })
+            .untuple_one()
     }
 }
 
@@ -190,10 +200,38 @@ session_core::session_handle!(
     Session
 );
 
+/// The session's value of type `T` (see [`session_core::SessionValue`]), or `T::default()`
+/// when it has none, read from the [`Session`] a handler is given (warp hands the session to
+/// handlers, not to filters). A stored value of another type is a [`SessionError`] (a 500).
+/// Write it back with [`session_core::Session::set_typed`].
+///
+/// ```
+/// use serde::{Deserialize, Serialize};
+/// use session_warp::{Session, SessionError, SessionValue, Typed};
+///
+/// #[derive(Serialize, Deserialize, Default)]
+/// struct Prefs { theme: String }
+/// impl SessionValue for Prefs { const KEY: &'static str = "prefs"; }
+///
+/// async fn page(session: Session) -> Result<String, SessionError> {
+///     let Typed(prefs) = Typed::<Prefs>::of(&session).await?;
+///     Ok(format!("theme: {}", prefs.theme))
+/// }
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Typed<T>(pub T);
+
+impl<T: session_core::SessionValue + Default> Typed<T> {
+    /// The session's `T`, or `T::default()`.
+    pub async fn of(session: &Session) -> Result<Self, SessionError> {
+        Ok(Typed(session.get_typed().await?.unwrap_or_default()))
+    }
+}
+
 impl Session {
     /// Saves the session (store first) and returns `reply` as a response carrying the
     /// `Set-Cookie` the core decided on, or an empty error response if saving fails.
-    async fn finish(self, reply: impl Reply) -> Response {
+    pub(crate) async fn finish(self, reply: impl Reply) -> Response {
         let mut res = reply.into_response();
         let manager = self.as_core().manager().clone();
         let now = self.as_core().began_at();

@@ -2,9 +2,9 @@
 //! the user's credential, CSRF tokens and flash messages.
 //!
 //! Each keeps its state in the session's data under a key of its own, all starting with `_`:
-//! [`AUTH_KEY`](auth::AUTH_KEY), [`CSRF_KEY`](csrf::CSRF_KEY) and
-//! [`FLASH_KEY`](flash::FLASH_KEY). None of them costs a request that does not use it
-//! anything: no key is read or written, and no store call is made, unless a handler asks.
+//! [`AUTH_KEY`], [`CSRF_KEY`] and [`FLASH_KEY`]. None of them costs a request that does not
+//! use it anything: no key is read or written, and no store call is made, unless a handler
+//! asks.
 
 pub(crate) mod auth;
 pub(crate) mod csrf;

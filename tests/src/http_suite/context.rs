@@ -291,6 +291,13 @@ impl Req {
         self
     }
 
+    /// Sets an HTML form body (`application/x-www-form-urlencoded`) with `fields`.
+    pub fn form(mut self, fields: &[(&str, &str)]) -> Self {
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        self.body = form.extend_pairs(fields).finish();
+        self.header("content-type", "application/x-www-form-urlencoded")
+    }
+
     /// Sends through the client with a cookie jar (a browser), instead of raw headers only.
     pub fn jar(mut self) -> Self {
         self.jar = true;

@@ -28,10 +28,19 @@
 //! | `GET /untouched` | `untouched`; never touches the session |
 //! | `GET /id` | the session's id, or `null` |
 //! | `GET /fail` | 500 after writing `failed = true` into the session |
+//! | `GET /csrf` | a CSRF token of the session ([`session_core::Session::csrf_token`]) |
+//! | `POST /login` | `ok` after [`session_core::Session::login`] as `u` (new id, new CSRF secret) |
+//! | `GET /typed` | the session's [`Prefs`] as JSON, through the adapter's typed extractor (`Typed<Prefs>`): `{"theme":""}` when it has none; 500 when `prefs` holds another type |
+//! | `GET`, `POST /guarded/...` | the route after `/guarded`, behind the adapter's CSRF guard (token in `x-csrf-token`) |
+//! | `POST /guarded-form` (form body) | behind the CSRF guard (token in `x-csrf-token` or the `csrf_token` field): the form's `note` field as JSON, or `null` ([`form_reply`]) |
 //! | anything else | 404, without touching the session |
 //!
 //! [`respond`] implements the table against a [`session_core::Session`]; a test server only
-//! maps its framework's request onto it. A [`session_core::SessionError`] that `respond`
+//! maps its framework's request onto it, puts its CSRF guard in front of `/guarded/...` and
+//! `/guarded-form` (403 without a valid token; 413 for a form over
+//! [`FORM_LIMIT`](session_core::kit::FORM_LIMIT); a form body read by the guard is put back
+//! for `respond`, or parsed by the framework and answered with [`form_reply`]) and serves
+//! `GET /typed` with its typed extractor and [`typed_reply`]. A [`session_core::SessionError`] that `respond`
 //! returns must become the adapter's standard error response (503 when the store is down).
 //!
 //! ## Plugging in a new adapter
@@ -72,6 +81,6 @@ pub mod servers;
 pub use context::{base_config, encode, Ctx, Req, Resp, OLD_SECRET, SECRET};
 pub use harness::{AdapterHarness, ServerHandle};
 pub use raw::{RawReq, RawResp};
-pub use routes::{respond, RouteReply};
+pub use routes::{form_reply, respond, typed_reply, Prefs, RouteReply};
 pub use runner::{run, run_one, Failure, Report, Scenario};
 pub use scenarios::all as scenarios;

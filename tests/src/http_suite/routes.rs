@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use session_core::{Session, SessionError};
+use session_core::{Session, SessionError, SessionValue};
 
 /// What a route answers, before the adapter turns it into its framework's response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +56,11 @@ pub async fn respond(
     path: &str,
     body: &[u8],
 ) -> Result<RouteReply, SessionError> {
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let mut segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    // `/guarded/...`: the same routes, behind the adapter's CSRF guard.
+    if segments.len() > 1 && segments[0] == "guarded" {
+        segments.remove(0);
+    }
     let reply = match (method, segments.as_slice()) {
         ("GET", ["get", key]) => {
             let value: Option<Value> = session.get(key).await?;
@@ -106,6 +111,15 @@ pub async fn respond(
             Some(id) => RouteReply::ok(id.as_str()),
             None => RouteReply::ok("null"),
         },
+        ("GET", ["csrf"]) => RouteReply::ok(session.csrf_token().await?),
+        ("POST", ["login"]) => {
+            session.login("u", b"h").await?;
+            RouteReply::ok("ok")
+        }
+        ("POST", ["guarded-form"]) => {
+            let note = form_urlencoded::parse(body).find(|(name, _)| name == "note");
+            form_reply(note.map(|(_, value)| value).as_deref())
+        }
         ("GET", ["fail"]) => {
             session.insert("failed", true).await?;
             RouteReply::status(500, "handler failed")
@@ -113,4 +127,26 @@ pub async fn respond(
         _ => RouteReply::status(404, "no such route"),
     };
     Ok(reply)
+}
+
+/// The answer of `POST /guarded-form`: the form's `note` field as JSON (`null` without one).
+/// For a harness whose framework parses the form itself.
+pub fn form_reply(note: Option<&str>) -> RouteReply {
+    RouteReply::ok(Value::from(note).to_string())
+}
+
+/// The session value `GET /typed` reads through the adapter's typed extractor.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Prefs {
+    /// A colour theme.
+    pub theme: String,
+}
+
+impl SessionValue for Prefs {
+    const KEY: &'static str = "prefs";
+}
+
+/// The answer of `GET /typed`: the [`Prefs`] the extractor gave, as JSON.
+pub fn typed_reply(prefs: &Prefs) -> RouteReply {
+    RouteReply::ok(serde_json::json!({ "theme": prefs.theme }).to_string())
 }

@@ -48,6 +48,7 @@ macro_rules! scenario {
 
 mod attributes;
 mod basic;
+mod csrf;
 mod expiry;
 mod failures;
 mod hostile;
@@ -76,6 +77,7 @@ pub fn all() -> Vec<Scenario> {
     all.extend(failures::scenarios());
     all.extend(tokens::scenarios());
     all.extend(hostile::scenarios());
+    all.extend(csrf::scenarios());
     all
 }
 

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use actix_web::http::StatusCode;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use futures_util::future::BoxFuture;
-use session_actix::{Session, SessionMiddleware};
+use session_actix::{CsrfMiddleware, Session, SessionMiddleware, Typed};
 use session_core::{Clock, SessionManager};
 
-use crate::http_suite::{respond, AdapterHarness, ServerHandle};
+use crate::http_suite::{respond, typed_reply, AdapterHarness, Prefs, ServerHandle};
 
 /// An actix-web server with `session-actix`.
 #[derive(Debug, Clone, Copy)]
@@ -23,6 +23,10 @@ async fn route(
     let reply = respond(&session, req.method().as_str(), req.path(), &body).await?;
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     Ok(HttpResponse::build(status).body(reply.body))
+}
+
+async fn typed(Typed(prefs): Typed<Prefs>) -> String {
+    typed_reply(&prefs).body
 }
 
 impl AdapterHarness for Actix {
@@ -46,6 +50,17 @@ impl AdapterHarness for Actix {
                             .wrap(
                                 SessionMiddleware::new(manager.clone())
                                     .with_shared_clock(clock.clone()),
+                            )
+                            .route("/typed", web::get().to(typed))
+                            .service(
+                                web::resource("/guarded-form")
+                                    .wrap(CsrfMiddleware::new())
+                                    .route(web::post().to(route)),
+                            )
+                            .service(
+                                web::scope("/guarded")
+                                    .wrap(CsrfMiddleware::new())
+                                    .default_service(web::to(route)),
                             )
                             .default_service(web::to(route))
                     })

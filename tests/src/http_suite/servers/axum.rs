@@ -5,12 +5,13 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::http::{Method, StatusCode, Uri};
+use axum::routing::{any, get, post};
 use axum::Router;
 use futures_util::future::BoxFuture;
-use session_axum::{Session, SessionError, SessionLayer};
+use session_axum::{CsrfLayer, Session, SessionError, SessionLayer, Typed};
 use session_core::{Clock, SessionManager};
 
-use crate::http_suite::{respond, AdapterHarness, ServerHandle};
+use crate::http_suite::{respond, typed_reply, AdapterHarness, Prefs, ServerHandle};
 
 /// An axum server with `session-axum`.
 #[derive(Debug, Clone, Copy)]
@@ -27,6 +28,10 @@ async fn route(
     Ok((status, reply.body))
 }
 
+async fn typed(Typed(prefs): Typed<Prefs>) -> String {
+    typed_reply(&prefs).body
+}
+
 impl AdapterHarness for Axum {
     fn name(&self) -> &'static str {
         "axum"
@@ -38,7 +43,13 @@ impl AdapterHarness for Axum {
         clock: Arc<dyn Clock>,
     ) -> BoxFuture<'static, Result<ServerHandle, String>> {
         Box::pin(async move {
+            let guarded = Router::new()
+                .route("/guarded/{*rest}", any(route))
+                .route("/guarded-form", post(route))
+                .layer(CsrfLayer::new());
             let app = Router::new()
+                .route("/typed", get(typed))
+                .merge(guarded)
                 .fallback(route)
                 .layer(SessionLayer::new(manager).with_clock(move || clock.now()));
             let listener =

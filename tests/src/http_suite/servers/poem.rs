@@ -7,11 +7,11 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 use poem::http::StatusCode;
 use poem::listener::TcpAcceptor;
-use poem::{handler, EndpointExt, IntoResponse, Request, Response, Server};
+use poem::{get, handler, post, EndpointExt, IntoResponse, Request, Response, Route, Server};
 use session_core::{Clock, SessionManager};
-use session_poem::{Session, SessionError, SessionMiddleware};
+use session_poem::{CsrfMiddleware, Session, SessionError, SessionMiddleware, Typed};
 
-use crate::http_suite::{respond, AdapterHarness, ServerHandle};
+use crate::http_suite::{respond, typed_reply, AdapterHarness, Prefs, ServerHandle};
 
 /// A poem server with `session-poem`.
 #[derive(Debug, Clone, Copy)]
@@ -22,6 +22,11 @@ async fn route(session: Session, req: &Request, body: Vec<u8>) -> Result<Respons
     let reply = respond(&session, req.method().as_str(), req.uri().path(), &body).await?;
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     Ok((status, reply.body).into_response())
+}
+
+#[handler]
+fn typed(Typed(prefs): Typed<Prefs>) -> String {
+    typed_reply(&prefs).body
 }
 
 impl AdapterHarness for Poem {
@@ -35,7 +40,12 @@ impl AdapterHarness for Poem {
         clock: Arc<dyn Clock>,
     ) -> BoxFuture<'static, Result<ServerHandle, String>> {
         Box::pin(async move {
-            let app = route.with(SessionMiddleware::new(manager).with_shared_clock(clock));
+            let app = Route::new()
+                .at("/typed", get(typed))
+                .at("/guarded-form", post(route).with(CsrfMiddleware::new()))
+                .nest_no_strip("/guarded", route.with(CsrfMiddleware::new()))
+                .nest_no_strip("/", route)
+                .with(SessionMiddleware::new(manager).with_shared_clock(clock));
             let listener =
                 tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
                     .await

@@ -9,9 +9,9 @@ use rocket::fairing::AdHoc;
 use rocket::http::uri::Origin;
 use rocket::http::Status;
 use session_core::{Clock, SessionManager};
-use session_rocket::{Session, SessionFairing};
+use session_rocket::{CsrfForm, CsrfGuard, Session, SessionFairing, Typed};
 
-use crate::http_suite::{respond, AdapterHarness, ServerHandle};
+use crate::http_suite::{form_reply, respond, typed_reply, AdapterHarness, Prefs, ServerHandle};
 
 /// A Rocket server with `session-rocket`.
 #[derive(Debug, Clone, Copy)]
@@ -42,6 +42,41 @@ async fn post(
     body: Vec<u8>,
 ) -> Result<(Status, String), session_rocket::SessionError> {
     answer(session, "POST", uri, &body).await
+}
+
+#[rocket::get("/guarded/<_..>")]
+async fn guarded_get(
+    _csrf: CsrfGuard,
+    session: Session,
+    uri: &Origin<'_>,
+) -> Result<(Status, String), session_rocket::SessionError> {
+    answer(session, "GET", uri, b"").await
+}
+
+#[rocket::post("/guarded/<_..>", data = "<body>")]
+async fn guarded_post(
+    _csrf: CsrfGuard,
+    session: Session,
+    uri: &Origin<'_>,
+    body: Vec<u8>,
+) -> Result<(Status, String), session_rocket::SessionError> {
+    answer(session, "POST", uri, &body).await
+}
+
+/// The form of `POST /guarded-form`.
+#[derive(rocket::FromForm)]
+struct Note {
+    note: Option<String>,
+}
+
+#[rocket::post("/guarded-form", data = "<form>")]
+fn guarded_form(form: CsrfForm<Note>) -> String {
+    form_reply(form.0.note.as_deref()).body
+}
+
+#[rocket::get("/typed")]
+fn typed(prefs: Typed<Prefs>) -> String {
+    typed_reply(&prefs.0).body
 }
 
 impl AdapterHarness for Rocket {
@@ -84,7 +119,10 @@ impl AdapterHarness for Rocket {
                         }
                     })
                 }))
-                .mount("/", rocket::routes![get, post]);
+                .mount(
+                    "/",
+                    rocket::routes![get, post, guarded_get, guarded_post, guarded_form, typed],
+                );
             tokio::spawn(rocket.launch());
             let (port, shutdown) = start.await.map_err(|_| "Rocket did not lift off")?;
             Ok(ServerHandle::new(

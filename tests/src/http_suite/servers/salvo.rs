@@ -8,9 +8,9 @@ use futures_util::future::BoxFuture;
 use salvo::conn::tcp::TcpAcceptor;
 use salvo::prelude::*;
 use session_core::{Clock, SessionManager};
-use session_salvo::{Session, SessionError, SessionMiddleware};
+use session_salvo::{CsrfMiddleware, Session, SessionError, SessionMiddleware, Typed};
 
-use crate::http_suite::{respond, AdapterHarness, ServerHandle};
+use crate::http_suite::{respond, typed_reply, AdapterHarness, Prefs, ServerHandle};
 
 /// A salvo server with `session-salvo`.
 #[derive(Debug, Clone, Copy)]
@@ -37,6 +37,11 @@ async fn route(
     Ok(())
 }
 
+#[handler]
+async fn typed(prefs: Typed<Prefs>) -> String {
+    typed_reply(&prefs.0).body
+}
+
 impl AdapterHarness for Salvo {
     fn name(&self) -> &'static str {
         "salvo"
@@ -48,10 +53,13 @@ impl AdapterHarness for Salvo {
         clock: Arc<dyn Clock>,
     ) -> BoxFuture<'static, Result<ServerHandle, String>> {
         Box::pin(async move {
+            let guarded = |path| Router::with_path(path).hoop(CsrfMiddleware::new());
             let router = Router::new()
                 .hoop(SessionMiddleware::new(manager).with_shared_clock(clock))
-                .path("{**rest}")
-                .goal(route);
+                .push(Router::with_path("typed").get(typed))
+                .push(guarded("guarded-form").post(route))
+                .push(guarded("guarded/{**rest}").goal(route))
+                .push(Router::with_path("{**rest}").goal(route));
             let listener =
                 tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
                     .await

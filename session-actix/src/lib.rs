@@ -148,8 +148,8 @@ impl FromRequest for Session {
 }
 
 /// The session's value of type `T` (see [`SessionValue`]), or `T::default()` when it has
-/// none: an extractor for handlers that only read it. A stored value of another type is a
-/// [`SessionError`] (a 500). Write it back with [`session_core::Session::set_typed`].
+/// none: an extractor for handlers that only read it. A stored value of another type reads as the default (see
+/// [`session_core::Session::typed_or_default`]). Write it back with [`session_core::Session::set_typed`].
 ///
 /// ```
 /// use serde::{Deserialize, Serialize};
@@ -174,7 +174,7 @@ impl<T: SessionValue + Default + 'static> FromRequest for Typed<T> {
         let session = req.extensions().get::<Session>().cloned();
         Box::pin(async move {
             let session = session.ok_or(SessionError::NotInstalled)?;
-            Ok(Typed(session.get_typed().await?.unwrap_or_default()))
+            Ok(Typed(session.typed_or_default().await?))
         })
     }
 }

@@ -42,8 +42,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
 }
 
 /// The session's value of type `T` (see [`session_core::SessionValue`]), or `T::default()`
-/// when it has none: an extractor for handlers that only read it. A stored value of another
-/// type is a [`SessionError`]. Write it back with [`session_core::Session::set_typed`].
+/// when it has none: an extractor for handlers that only read it. A stored value of another type reads as the default (see
+/// [`session_core::Session::typed_or_default`]). Write it back with [`session_core::Session::set_typed`].
 ///
 /// ```
 /// use serde::{Deserialize, Serialize};
@@ -69,6 +69,6 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let session = Session::from_request_parts(parts, state).await?;
-        Ok(Typed(session.get_typed().await?.unwrap_or_default()))
+        Ok(Typed(session.typed_or_default().await?))
     }
 }

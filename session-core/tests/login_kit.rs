@@ -332,3 +332,51 @@ fn auth_hash_needs_a_strong_secret() {
     let err = err.to_string();
     assert!(err.contains("secret"), "{err}");
 }
+
+/// Stateless sessions: the CSRF secret travels inside the signed (or encrypted) session
+/// token, so the request's cookie and its submitted token are a signed double submit bound
+/// to the session, with no server-side state.
+#[test]
+fn csrf_on_stateless_sessions_is_a_signed_double_submit() {
+    for format in ["jwt", "signed", "encrypted"] {
+        let config = Config::builder().secret(SECRET).build().unwrap();
+        let builder = SessionManager::builder(config);
+        let m = match format {
+            "jwt" => builder.stateless(session_core::JwtFormat::new),
+            "signed" => builder.stateless(session_core::SignedFormat::new),
+            _ => builder.stateless(session_core::EncryptedFormat::new),
+        }
+        .build()
+        .unwrap();
+        let (mut mine, mut other) = (Browser::new(), Browser::new());
+        let token = mine.request(&m, |s| run(s.csrf_token()).unwrap());
+        assert!(
+            mine.cookie.is_some(),
+            "{format}: the secret is in the session token"
+        );
+        let check = |b: &mut Browser, token: Option<&str>| {
+            b.request(&m, |s| run(s.check_csrf("POST", token)).unwrap())
+        };
+        assert_eq!(check(&mut mine, Some(&token)), Ok(()), "{format}");
+        assert_eq!(check(&mut mine, None), Err(CsrfError::Missing), "{format}");
+        let forged = "A".repeat(86);
+        assert_eq!(
+            check(&mut mine, Some(&forged)),
+            Err(CsrfError::Invalid),
+            "{format}"
+        );
+        // The token without the cookie it belongs to (another browser's session).
+        other.request(&m, |s| run(s.insert("n", 1)).unwrap());
+        assert_eq!(
+            check(&mut other, Some(&token)),
+            Err(CsrfError::Invalid),
+            "{format}"
+        );
+        let mut fresh = Browser::new();
+        assert_eq!(
+            check(&mut fresh, Some(&token)),
+            Err(CsrfError::Invalid),
+            "{format}"
+        );
+    }
+}

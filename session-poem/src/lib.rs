@@ -153,8 +153,8 @@ impl<'a> FromRequest<'a> for Session {
 }
 
 /// The session's value of type `T` (see [`SessionValue`]), or `T::default()` when it has
-/// none: an extractor for handlers that only read it. A stored value of another type is a
-/// [`SessionError`] (a 500). Write it back with [`session_core::Session::set_typed`].
+/// none: an extractor for handlers that only read it. A stored value of another type reads as the default (see
+/// [`session_core::Session::typed_or_default`]). Write it back with [`session_core::Session::set_typed`].
 ///
 /// ```
 /// use serde::{Deserialize, Serialize};
@@ -175,7 +175,10 @@ pub struct Typed<T>(pub T);
 impl<'a, T: SessionValue + Default + Send> FromRequest<'a> for Typed<T> {
     async fn from_request(req: &'a Request, body: &mut RequestBody) -> poem::Result<Self> {
         let session = Session::from_request(req, body).await?;
-        let value = session.get_typed().await.map_err(SessionError::from)?;
-        Ok(Typed(value.unwrap_or_default()))
+        let value = session
+            .typed_or_default()
+            .await
+            .map_err(SessionError::from)?;
+        Ok(Typed(value))
     }
 }

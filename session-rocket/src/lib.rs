@@ -149,8 +149,8 @@ impl<'r> FromRequest<'r> for Session {
 }
 
 /// The session's value of type `T` (see [`SessionValue`]), or `T::default()` when it has
-/// none: a request guard for routes that only read it. A stored value of another type fails
-/// the guard with a [`SessionError`] (a 500). Write it back with
+/// none: a request guard for routes that only read it. A stored value of another type reads as the default (see
+/// [`session_core::Session::typed_or_default`]). Write it back with
 /// [`session_core::Session::set_typed`].
 ///
 /// ```
@@ -177,8 +177,8 @@ impl<'r, T: SessionValue + Default + Send> FromRequest<'r> for Typed<T> {
         let Some(session) = fairing::current(req) else {
             return Outcome::Error((Status::InternalServerError, SessionError::NotInstalled));
         };
-        match session.get_typed().await {
-            Ok(value) => Outcome::Success(Typed(value.unwrap_or_default())),
+        match session.typed_or_default().await {
+            Ok(value) => Outcome::Success(Typed(value)),
             Err(e) => {
                 let e = SessionError::from(e);
                 tracing::error!(error = %e, "session error");

@@ -198,8 +198,8 @@ impl SessionDepotExt for Depot {
 }
 
 /// The session's value of type `T` (see [`SessionValue`]), or `T::default()` when it has
-/// none: a `#[handler]` argument for handlers that only read it. A stored value of another
-/// type is a [`SessionError`] (a 500). Write it back with
+/// none: a `#[handler]` argument for handlers that only read it. A stored value of another type reads as the default (see
+/// [`session_core::Session::typed_or_default`]). Write it back with
 /// [`session_core::Session::set_typed`].
 ///
 /// ```
@@ -231,6 +231,6 @@ impl<'ex, T: SessionValue + Default + Send> Extractible<'ex> for Typed<T> {
     #[allow(refining_impl_trait)]
     async fn extract(_req: &'ex mut Request, depot: &'ex mut Depot) -> Result<Self, SessionError> {
         let session = depot.session().cloned().ok_or(SessionError::NotInstalled)?;
-        Ok(Typed(session.get_typed().await?.unwrap_or_default()))
+        Ok(Typed(session.typed_or_default().await?))
     }
 }

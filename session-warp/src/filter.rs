@@ -202,7 +202,8 @@ session_core::session_handle!(
 
 /// The session's value of type `T` (see [`session_core::SessionValue`]), or `T::default()`
 /// when it has none, read from the [`Session`] a handler is given (warp hands the session to
-/// handlers, not to filters). A stored value of another type is a [`SessionError`] (a 500).
+/// handlers, not to filters). A stored value of another type reads as the default (see
+/// [`session_core::Session::typed_or_default`]).
 /// Write it back with [`session_core::Session::set_typed`].
 ///
 /// ```
@@ -224,7 +225,7 @@ pub struct Typed<T>(pub T);
 impl<T: session_core::SessionValue + Default> Typed<T> {
     /// The session's `T`, or `T::default()`.
     pub async fn of(session: &Session) -> Result<Self, SessionError> {
-        Ok(Typed(session.get_typed().await?.unwrap_or_default()))
+        Ok(Typed(session.typed_or_default().await?))
     }
 }
 

@@ -1,6 +1,11 @@
 //! CSRF tokens, the synchronizer-token pattern (OWASP): a secret per session, rendered
 //! masked so that it never appears twice the same in a response (BREACH reads secrets out of
 //! compressed responses that repeat them), checked in constant time.
+//!
+//! With stateless sessions the secret travels inside the session's own signed (or encrypted)
+//! token, so no server state is needed: the cookie carries the secret under the token
+//! format's MAC and the request must submit it too, masked. That is OWASP's signed
+//! double-submit cookie, bound to the session.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

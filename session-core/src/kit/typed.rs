@@ -40,6 +40,18 @@ impl Session {
         self.get(T::KEY).await
     }
 
+    /// The session's `T` for an extractor: `T::default()` when it has none, and also when
+    /// what is stored under [`SessionValue::KEY`] is not a `T` (written by an older shape of
+    /// the type, say): that value stays until the handler writes a `T`, and the request goes
+    /// on rather than failing. A store error is still an error.
+    pub async fn typed_or_default<T: SessionValue + Default>(&self) -> Result<T, SessionError> {
+        match self.get_typed::<T>().await {
+            Ok(value) => Ok(value.unwrap_or_default()),
+            Err(SessionError::Codec(_)) => Ok(T::default()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Stores `value` as the session's `T`.
     pub async fn set_typed<T: SessionValue>(&self, value: &T) -> Result<(), SessionError> {
         self.insert(T::KEY, value).await

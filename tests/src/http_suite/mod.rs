@@ -30,7 +30,7 @@
 //! | `GET /fail` | 500 after writing `failed = true` into the session |
 //! | `GET /csrf` | a CSRF token of the session ([`session_core::Session::csrf_token`]) |
 //! | `POST /login` | `ok` after [`session_core::Session::login`] as `u` (new id, new CSRF secret) |
-//! | `GET /typed` | the session's [`Prefs`] as JSON, through the adapter's typed extractor (`Typed<Prefs>`): `{"theme":""}` when it has none; 500 when `prefs` holds another type |
+//! | `GET /typed` | the session's [`Prefs`] as JSON, through the adapter's typed extractor (`Typed<Prefs>`): `{"theme":""}` when it has none or `prefs` holds another type |
 //! | `GET`, `POST /guarded/...` | the route after `/guarded`, behind the adapter's CSRF guard (token in `x-csrf-token`) |
 //! | `POST /guarded-form` (form body) | behind the CSRF guard (token in `x-csrf-token` or the `csrf_token` field): the form's `note` field as JSON, or `null` ([`form_reply`]) |
 //! | anything else | 404, without touching the session |

@@ -192,11 +192,12 @@ impl SessionManagerBuilder {
         };
         let codec = self.codec.unwrap_or_else(|| Arc::new(JsonCodec));
         let auth = self.auth.transpose()?;
-        let mut manager = SessionManager::with_backend(self.config, backend, codec);
-        if let Some(inner) = Arc::get_mut(&mut manager.inner) {
-            inner.auth = auth;
-        }
-        Ok(manager)
+        Ok(SessionManager::with_backend(
+            self.config,
+            backend,
+            codec,
+            auth,
+        ))
     }
 }
 

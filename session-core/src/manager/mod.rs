@@ -72,7 +72,7 @@ impl SessionManager {
 
     /// Server-side sessions in a shared store, with a chosen codec.
     pub fn from_parts(config: Config, store: Arc<dyn DynStore>, codec: Arc<dyn Codec>) -> Self {
-        Self::with_backend(config, Backend::Store(store), codec)
+        Self::with_backend(config, Backend::Store(store), codec, None)
     }
 
     /// Stateless sessions: the whole session travels in the cookie (or header) in `format`;
@@ -90,7 +90,7 @@ impl SessionManager {
             format: Arc::new(format),
             revocations: None,
         };
-        Self::with_backend(config, backend, Arc::new(JsonCodec))
+        Self::with_backend(config, backend, Arc::new(JsonCodec), None)
     }
 
     /// Stateless sessions whose destroyed ids are remembered in `revocations` until their
@@ -104,16 +104,21 @@ impl SessionManager {
             format: Arc::new(format),
             revocations: Some(Arc::new(revocations)),
         };
-        Self::with_backend(config, backend, Arc::new(JsonCodec))
+        Self::with_backend(config, backend, Arc::new(JsonCodec), None)
     }
 
-    fn with_backend(config: Config, backend: Backend, codec: Arc<dyn Codec>) -> Self {
+    fn with_backend(
+        config: Config,
+        backend: Backend,
+        codec: Arc<dyn Codec>,
+        auth: Option<AuthHashLookup>,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 config,
                 backend,
                 codec,
-                auth: None,
+                auth,
             }),
         }
     }

@@ -21,9 +21,9 @@
 //! `--child VARIANT SCENARIO COUNT`) it just makes COUNT requests.
 
 use std::hint::black_box;
-use std::process::Command;
 
 use futures_util::FutureExt;
+use session_bench::callgrind;
 use session_core::{
     Clock, Codec, CodecError, Config, HttpRequest, ImmediateStore, JsonCodec, Outcome, Record,
     Session, SessionId, SessionManager, SessionState, Store, StoreError, SystemClock,
@@ -57,7 +57,7 @@ fn main() {
         child(&args[at + 1..]);
         return;
     }
-    if Command::new("valgrind").arg("--version").output().is_err() {
+    if !callgrind::available() {
         println!("fast_paths: valgrind is not installed; skipped");
         return;
     }
@@ -66,31 +66,18 @@ fn main() {
         "variant", "scenario", "instr/request"
     );
     for (variant, scenario) in RUNS {
-        let base = instructions(&args[0], variant, scenario, WARMUP);
-        let total = instructions(&args[0], variant, scenario, WARMUP + REQUESTS);
+        let count = |n: u64| {
+            let child = ["--child", variant, scenario, &n.to_string()];
+            callgrind::instructions(
+                &args[0],
+                &child,
+                &format!("fast_paths.{variant}.{scenario}.{n}"),
+            )
+        };
+        let (base, total) = (count(WARMUP), count(WARMUP + REQUESTS));
         let per = total.saturating_sub(base) / REQUESTS;
         println!("{variant:<20} {scenario:<8} {per:>14}");
     }
-}
-
-/// Total instructions of a child process that makes `count` requests.
-fn instructions(exe: &str, variant: &str, scenario: &str, count: u64) -> u64 {
-    let file = format!("callgrind.fast_paths.{variant}.{scenario}.{count}");
-    let out_file = std::env::temp_dir().join(file);
-    let output = Command::new("valgrind")
-        .arg("--tool=callgrind")
-        .arg(format!("--callgrind-out-file={}", out_file.display()))
-        .args([exe, "--child", variant, scenario, &count.to_string()])
-        .output()
-        .expect("valgrind runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "child failed: {stderr}");
-    let _ = std::fs::remove_file(&out_file);
-    stderr
-        .lines()
-        .find_map(|l| l.split("Collected :").nth(1))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no instruction count in callgrind's output: {stderr}"))
 }
 
 /// JSON, decoded at once: the trait's default `decode_lazily`.

@@ -12,8 +12,7 @@
 //! Needs valgrind; prints a notice and exits when it is missing. As a child (argument
 //! `--child FRAMEWORK/LAYER SCENARIO COUNT`) it just sends COUNT requests.
 
-use std::process::Command;
-
+use session_bench::callgrind;
 use session_bench::in_process::{App, APPS, SCENARIOS};
 
 const WARMUP: u64 = 2_000;
@@ -25,7 +24,7 @@ fn main() {
         child(&args[at + 1..]);
         return;
     }
-    if Command::new("valgrind").arg("--version").output().is_err() {
+    if !callgrind::available() {
         println!("instructions: valgrind is not installed; skipped");
         return;
     }
@@ -37,33 +36,16 @@ fn main() {
             if filter.is_some_and(|f| !label.contains(f.as_str())) {
                 continue;
             }
-            let base = instructions(&args[0], name, scenario, WARMUP);
-            let total = instructions(&args[0], name, scenario, WARMUP + REQUESTS);
+            let count = |n: u64| {
+                let child = ["--child", name, scenario, &n.to_string()];
+                let label = format!("{}.{scenario}.{n}", name.replace('/', "-"));
+                callgrind::instructions(&args[0], &child, &label)
+            };
+            let (base, total) = (count(WARMUP), count(WARMUP + REQUESTS));
             let per = total.saturating_sub(base) / REQUESTS;
             println!("{name:<20} {scenario:<10} {per:>14}");
         }
     }
-}
-
-/// Total instructions of a child process that sends `count` requests.
-fn instructions(exe: &str, layer: &str, scenario: &str, count: u64) -> u64 {
-    let file = format!("callgrind.{}.{scenario}.{count}", layer.replace('/', "-"));
-    let out_file = std::env::temp_dir().join(file);
-    let output = Command::new("valgrind")
-        .arg("--tool=callgrind")
-        .arg(format!("--callgrind-out-file={}", out_file.display()))
-        .args([exe, "--child", layer, scenario, &count.to_string()])
-        .output()
-        .expect("valgrind runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "child failed: {stderr}");
-    let _ = std::fs::remove_file(&out_file);
-    // callgrind ends with "==pid== Collected : N".
-    stderr
-        .lines()
-        .find_map(|l| l.split("Collected :").nth(1))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no instruction count in callgrind's output: {stderr}"))
 }
 
 fn child(args: &[String]) {

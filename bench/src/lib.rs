@@ -21,6 +21,7 @@
 // session-core deterministic) does not apply here.
 #![allow(clippy::disallowed_methods)]
 
+pub mod callgrind;
 pub mod client;
 pub mod in_process;
 pub mod runner;

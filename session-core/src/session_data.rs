@@ -9,9 +9,9 @@
 //! [`check_finding`]); when a read is what loads it, that same pass decodes the read's value.
 //!
 //! Figure (`cargo bench -p session-bench --bench fast_paths`, callgrind): on a ~1 KiB session
-//! a read costs 78,600 instructions against 139,400 decoded at once (an axum request with its
-//! cookie's HMAC is ~28,000 in all), while a read followed by a write costs 227,700 against
-//! 165,900, the checking pass paid on top of the decode: kept because most requests only read.
+//! a read costs 78,400 instructions against 139,600 decoded at once (an axum request with its
+//! cookie's HMAC is ~28,000 in all), while a read followed by a write costs 226,000 against
+//! 164,800, the checking pass paid on top of the decode: kept because most requests only read.
 
 use std::borrow::Cow;
 use std::fmt;

@@ -23,9 +23,10 @@ type Pending = Pin<Box<dyn Future<Output = Result<Outcome, SessionError>> + Send
 /// It is ready at once when the request needs no store call (a session that was only read,
 /// a stateless token re-issued) or its store never waits (an [`ImmediateStore`], which
 /// `finishing` has already called), so an adapter can poll it in place; only a call to a
-/// networked store is boxed. Against a boxed `finish` future, it saves 703 instructions of a
-/// `read` and 556 of a `rw` (2.5% and 1.8% of an axum request; `cargo bench -p session-bench
-/// --bench fast_paths`).
+/// networked store is boxed. Against a boxed `finish` future it saves 346 instructions of a
+/// `rw` and 180 of a `new` (1.1% and 0.7% of an axum request), and nothing on a `read`
+/// (`cargo bench -p session-bench --bench fast_paths`); what it keeps is that such a request
+/// allocates nothing (`session-core/tests/allocations.rs`).
 #[must_use = "a session saved to a networked store is only saved when its `Finish` is awaited"]
 pub struct Finish(Option<Step>);
 

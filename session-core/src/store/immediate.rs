@@ -13,9 +13,9 @@ use crate::record::Record;
 /// [`Store::immediate`](super::Store::immediate). The manager then loads a session and
 /// applies a request's store operation in place: no boxed future per call, and no request
 /// state moved into one. For the memory store that is 3 fewer allocations for a request
-/// that reads and writes (`session-core/tests/allocations.rs`), and 540, 1,383 and 956
-/// instructions of a `read`, `rw` and `new` (2.0%, 4.5% and 3.6% of an axum request;
-/// `cargo bench -p session-bench --bench fast_paths`).
+/// that reads and writes (`session-core/tests/allocations.rs`), and 1,319 and 940
+/// instructions of a `rw` and a `new` (4.2% and 3.6% of an axum request; a `read` costs
+/// the same either way; `cargo bench -p session-bench --bench fast_paths`).
 ///
 /// The contract is [`Store`](super::Store)'s, operation for operation, and a store's async
 /// methods and these must do the same thing (the usual way: the async ones call these).

@@ -1,8 +1,9 @@
 //! Phase 2, `finish`: the decisions run at once; only a store call makes it wait.
 
-use std::future::Future;
-use std::pin::Pin;
+use std::future::{ready, Future, Ready};
 use std::task::{Context, Poll, Waker};
+
+use futures_util::future::{BoxFuture, Either, FutureExt};
 
 use time::OffsetDateTime;
 
@@ -16,62 +17,13 @@ use crate::id::SessionId;
 use crate::session::{Phase, Session, State};
 use crate::store::{ImmediateStore, StoreError, StoreErrorKind};
 
-type Pending = Pin<Box<dyn Future<Output = Result<Outcome, SessionError>> + Send>>;
-
-/// The future [`SessionManager::finishing`] returns.
-///
-/// It is ready at once when the request needs no store call (a session that was only read,
-/// a stateless token re-issued) or its store never waits (an [`ImmediateStore`], which
-/// `finishing` has already called), so an adapter can poll it in place; only a call to a
-/// networked store is boxed. Against a boxed `finish` future it saves 346 instructions of a
-/// `rw` and 180 of a `new` (1.1% and 0.7% of an axum request), and nothing on a `read`
-/// (`cargo bench -p session-bench --bench fast_paths`); what it keeps is that such a request
-/// allocates nothing (`session-core/tests/allocations.rs`).
-#[must_use = "a session saved to a networked store is only saved when its `Finish` is awaited"]
-pub struct Finish(Option<Step>);
-
-enum Step {
-    Ready(Result<Outcome, SessionError>),
-    Pending(Pending),
-}
-
-impl Finish {
-    fn ready(result: Result<Outcome, SessionError>) -> Self {
-        Self(Some(Step::Ready(result)))
-    }
-}
-
-impl Future for Finish {
-    type Output = Result<Outcome, SessionError>;
-
-    /// # Panics
-    ///
-    /// When polled again after it returned `Ready`, like any future.
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.0.take() {
-            Some(Step::Ready(result)) => Poll::Ready(result),
-            Some(Step::Pending(mut future)) => {
-                let poll = future.as_mut().poll(cx);
-                if poll.is_pending() {
-                    self.0 = Some(Step::Pending(future));
-                }
-                poll
-            }
-            None => panic!("`Finish` polled after it completed"),
-        }
-    }
-}
-
-impl std::fmt::Debug for Finish {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let step = match &self.0 {
-            Some(Step::Ready(_)) => "ready",
-            Some(Step::Pending(_)) => "waiting for the store",
-            None => "completed",
-        };
-        f.debug_tuple("Finish").field(&step).finish()
-    }
-}
+/// The future [`SessionManager::finishing`] returns: ready at once (`Left`) when the request
+/// needs no store call (a session that was only read, a stateless token re-issued) or its
+/// store never waits (an [`ImmediateStore`], which `finishing` has already called), so an
+/// adapter can poll it in place without an allocation; a call to a networked store is one
+/// boxed future (`Right`).
+pub type Finish =
+    Either<Ready<Result<Outcome, SessionError>>, BoxFuture<'static, Result<Outcome, SessionError>>>;
 
 /// Where `finish` stands once the decisions are made.
 // `Work` is moved once, into the store call's future; boxing it would be an allocation on
@@ -133,16 +85,14 @@ impl SessionManager {
     /// let now = time::macros::datetime!(2030-01-01 0:00 UTC);
     /// let session = manager.begin(&HttpRequest { headers: &headers, peer: None, tls: true }, now);
     /// let finishing = manager.finishing(session, 200, now);
-    /// assert_eq!(format!("{finishing:?}"), r#"Finish("ready")"#);
+    /// assert!(matches!(finishing, futures_util::future::Either::Left(_)), "no store call to wait for");
     /// ```
     pub fn finishing(&self, session: Session, status: u16, now: OffsetDateTime) -> Finish {
         match self.settle(session, status, now) {
-            Settled::Done(result) => Finish::ready(result),
+            Settled::Done(result) => Either::Left(ready(result)),
             Settled::StoreCall(mut work) => {
                 let manager = self.clone();
-                Finish(Some(Step::Pending(Box::pin(async move {
-                    manager.complete(&mut work).await
-                }))))
+                Either::Right(async move { manager.complete(&mut work).await }.boxed())
             }
         }
     }

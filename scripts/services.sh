@@ -57,8 +57,10 @@ if ! python3 -c 'import jwt' >/dev/null 2>&1; then
   python3 -m pip install -q --disable-pip-version-check pyjwt
 fi
 
-# express, express-session, connect-redis and redis for the express interop test.
-if [ ! -d interop/express/node_modules/express-session ]; then
+# express, express-session, connect-redis, redis, connect-pg-simple and pg for the express
+# interop tests (a node_modules from before a package was added is installed again).
+if [ ! -d interop/express/node_modules/express-session ] \
+  || [ ! -d interop/express/node_modules/connect-pg-simple ]; then
   log "installing the express interop app's npm packages"
   (cd interop/express && npm ci --silent --no-audit --no-fund)
 fi

@@ -17,8 +17,8 @@
 //!   instance started with the same `SESSION_SECRET`.
 //! - `hyper_server`: a server on hyper alone (port 3001), embedding `session-core` directly,
 //!   as a new adapter would.
-//!
-//! [`express`] builds a manager that shares sessions with a Node express-session service.
+//! - `express_migration`: a service taking over from the express-session app in
+//!   `interop/express`, stage by stage ([`express`]).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

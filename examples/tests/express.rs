@@ -1,48 +1,71 @@
-//! Runs the `axum` example's routes on the manager of `session_examples::express`, against
-//! the local Redis (`SESSION_TEST_REDIS_URL`, default `redis://127.0.0.1:6379`): the cookie
-//! and records are express-session's. Without a Redis this test fails.
+//! The `express_migration` example's stages against the local Redis
+//! (`SESSION_TEST_REDIS_URL`, default `redis://127.0.0.1:6379`): a session made in the
+//! `share` stage (express's cookie and record) is still logged in after the `switch`, and
+//! then kept in the native format. Without a Redis this test fails; the same stages against
+//! the real express app are `tests/tests/express_cutover.rs`.
 
 use std::net::Ipv4Addr;
 
-#[tokio::test]
-async fn express_compatible_sessions_count_visits() {
-    let redis_url = std::env::var("SESSION_TEST_REDIS_URL")
-        .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
-    let manager = session_examples::express::manager(
-        "the express app's secret, 32 bytes or more",
-        &redis_url,
-    )
-    .await
-    .unwrap_or_else(|e| panic!("this test needs Redis at {redis_url}: {e:#}"));
+use session_examples::express::{app, manager, Stage};
+
+async fn serve(stage: Stage, redis_url: &str) -> String {
+    let secrets = vec!["keyboard cat".to_owned()];
+    let manager = manager(stage, &secrets, redis_url)
+        .await
+        .unwrap_or_else(|e| panic!("this test needs Redis at {redis_url}: {e:#}"));
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("address"));
-    let app = session_examples::axum::app(manager);
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    tokio::spawn(async move { axum::serve(listener, app(manager)).await });
+    base
+}
 
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .expect("client");
-    let first = client.get(format!("{base}/")).send().await.expect("GET /");
-    let set_cookie = first.headers()["set-cookie"].to_str().expect("ASCII");
-    assert!(set_cookie.starts_with("connect.sid=s%3A"), "{set_cookie}");
-    assert!(set_cookie.contains("Max-Age=3600"), "{set_cookie}");
-    assert_eq!(first.text().await.expect("body"), "visit 1\n");
-    let second = client.get(format!("{base}/")).send().await.expect("GET /");
-    assert_eq!(second.text().await.expect("body"), "visit 2\n");
-
+#[tokio::test]
+async fn a_shared_session_survives_the_switch() {
+    let redis_url = std::env::var("SESSION_TEST_REDIS_URL")
+        .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    let share = serve(Stage::Share, &redis_url).await;
+    let client = reqwest::Client::new();
     let login = client
-        .post(format!("{base}/login"))
-        .form(&[("name", "ann")])
+        .post(format!("{share}/login/ann"))
         .send()
         .await
-        .expect("POST /login");
-    assert_eq!(login.status(), 200);
-    let me = client.get(format!("{base}/")).send().await.expect("GET /");
+        .expect("POST /login/ann");
+    let set_cookie = login.headers()["set-cookie"]
+        .to_str()
+        .expect("ASCII")
+        .to_owned();
+    assert!(set_cookie.starts_with("connect.sid=s%3A"), "{set_cookie}");
+    assert!(
+        !set_cookie.contains("Max-Age") && set_cookie.contains("; Expires="),
+        "express's cookie has Expires alone: {set_cookie}"
+    );
+    let cookie = set_cookie.split(';').next().expect("name=value").to_owned();
+
+    let switch = serve(Stage::Switch, &redis_url).await;
+    let visit = client
+        .post(format!("{switch}/visit"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("POST /visit");
+    let body: serde_json::Value = visit.json().await.expect("JSON");
     assert_eq!(
-        me.text().await.expect("body"),
-        "visit 3, signed in as ann\n"
+        (body["user"].as_str(), body["visits"].as_u64()),
+        (Some("ann"), Some(1))
+    );
+
+    let native = serve(Stage::Native, &redis_url).await;
+    let me = client
+        .get(format!("{native}/me"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("GET /me");
+    let body: serde_json::Value = me.json().await.expect("JSON");
+    assert_eq!(
+        (body["user"].as_str(), body["visits"].as_u64()),
+        (Some("ann"), Some(1))
     );
 }

@@ -205,8 +205,8 @@ pub mod prelude {
     pub use crate::stateless::{EncryptedFormat, JwtFormat, SignedFormat, StatelessKeys};
     pub use crate::{
         Clock, Codec, Config, ConfigBuilder, ConfigError, ConflictPolicy, CsrfError,
-        DuplicateCookies, Flash, FlashLevel, JsonCodec, Record, SameSite, Secure, SessionId,
-        SessionManager, SessionManagerBuilder, SessionValue, Store, StoreError, StoreErrorKind,
-        SystemClock, TokenFormat, TokenHeader, Unset, UserSession,
+        DuplicateCookies, ExpressCookie, ExpressOptions, Flash, FlashLevel, JsonCodec, Record,
+        SameSite, Secure, SessionId, SessionManager, SessionManagerBuilder, SessionValue, Store,
+        StoreError, StoreErrorKind, SystemClock, TokenFormat, TokenHeader, Unset, UserSession,
     };
 }

@@ -71,7 +71,8 @@ mod store;
 mod transport;
 
 pub use config::{
-    Config, ConfigBuilder, ConfigError, ConflictPolicy, DuplicateCookies, SameSite, Secure, Unset,
+    Config, ConfigBuilder, ConfigError, ConflictPolicy, DuplicateCookies, ExpressCookie,
+    ExpressOptions, SameSite, Secure, Unset,
 };
 pub use cookie_header::cookie_values;
 pub use encoding::{decode_uri_component, encode_uri_component_into};

@@ -296,11 +296,19 @@ impl Session {
     }
 
     /// Gives the session a new id, keeping its data, and deletes the old record: call it on
-    /// login and on any privilege change, against session fixation.
+    /// login and on any privilege change, against session fixation. With
+    /// [`Config::express`](crate::Config::express) it also drops the data, as express's
+    /// `req.session.regenerate` starts an empty session.
     pub async fn regenerate(&self) -> Result<(), SessionError> {
+        let empties = self.shared.manager.config().express.is_some();
         let mut state = self.writable().await?;
         state.id = Some(SessionId::generate()?);
         state.regenerated = true;
+        if empties && !state.data.is_empty() {
+            state.data.clear();
+            state.cleared = true;
+            state.modified = true;
+        }
         Ok(())
     }
 

@@ -49,27 +49,95 @@ const OURS: &str = "_rs";
 #[derive(Debug, Clone)]
 pub struct ExpressCodec {
     max_age: Option<Duration>,
-    secure: bool,
+    /// `secure`, when the record carries it.
+    secure: Option<bool>,
     http_only: bool,
     path: String,
     domain: Option<String>,
     same_site: Option<&'static str>,
+    /// `partitioned`, when the record carries it.
+    partitioned: Option<bool>,
+    /// Whether `_rs` is written even when it would hold only the creation time: when an
+    /// absolute timeout needs it, or outside [`Config::express`], where it always is.
+    creation_time: bool,
 }
 
 impl ExpressCodec {
-    /// A codec describing cookies the way `config` sets them.
+    /// A codec describing cookies the way `config` sets them. With a configuration made by
+    /// [`Config::express`], the record holds exactly the cookie fields express-session
+    /// writes for those options, in its order, and `_rs` only when it holds something
+    /// express cannot (a creation time for an absolute timeout, a session's own max-age).
     pub fn new(config: &Config) -> Self {
-        Self {
-            max_age: config.max_age(),
-            secure: config.secure() == Secure::Always,
-            http_only: config.http_only(),
-            path: config.path().to_owned(),
-            domain: config.domain().map(str::to_owned),
-            same_site: config.same_site().map(|s| match s {
-                SameSite::Strict => "strict",
-                SameSite::Lax => "lax",
-                SameSite::None => "none",
-            }),
+        let same_site = |s: SameSite| match s {
+            SameSite::Strict => "strict",
+            SameSite::Lax => "lax",
+            SameSite::None => "none",
+        };
+        match config.express_cookie() {
+            Some(express) => Self {
+                max_age: config.max_age(),
+                // 'auto' is settled per request by express; the record then carries none.
+                secure: express.secure.and_then(|s| match s {
+                    Secure::Always => Some(true),
+                    Secure::Never => Some(false),
+                    Secure::Auto => None,
+                }),
+                http_only: express.http_only,
+                path: express.path.clone(),
+                domain: express.domain.clone(),
+                same_site: express.same_site.map(same_site),
+                partitioned: express.partitioned,
+                creation_time: config.absolute_timeout().is_some(),
+            },
+            None => Self {
+                max_age: config.max_age(),
+                secure: Some(config.secure() == Secure::Always),
+                http_only: config.http_only(),
+                path: config.path().to_owned(),
+                domain: config.domain().map(str::to_owned),
+                same_site: config.same_site().map(same_site),
+                partitioned: None,
+                creation_time: true,
+            },
+        }
+    }
+
+    /// express's `cookie` object, its fields in express's order (`Cookie.prototype.data`).
+    fn write_cookie(
+        &self,
+        max_age: Option<Duration>,
+        expires_at: OffsetDateTime,
+        out: &mut Vec<u8>,
+    ) {
+        let mut fields: Vec<(&str, String)> = Vec::with_capacity(8);
+        let mut field = |name, value: &str| fields.push((name, value.to_owned()));
+        let json = |text: &str| Value::from(text).to_string();
+        let max_age_ms = max_age.map_or("null".to_owned(), |m| duration_millis(m).to_string());
+        field("originalMaxAge", &max_age_ms);
+        if let Some(partitioned) = self.partitioned {
+            field("partitioned", if partitioned { "true" } else { "false" });
+        }
+        let expires = max_age.map(|_| iso(expires_at.to_offset(time::UtcOffset::UTC)));
+        field("expires", &expires.map_or("null".to_owned(), |e| json(&e)));
+        if let Some(secure) = self.secure {
+            field("secure", if secure { "true" } else { "false" });
+        }
+        field("httpOnly", if self.http_only { "true" } else { "false" });
+        if let Some(domain) = &self.domain {
+            field("domain", &json(domain));
+        }
+        field("path", &json(&self.path));
+        if let Some(same_site) = self.same_site {
+            field("sameSite", &json(same_site));
+        }
+        for (i, (name, value)) in fields.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.push(b'"');
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b"\":");
+            out.extend_from_slice(value.as_bytes());
         }
     }
 }
@@ -94,37 +162,38 @@ impl Codec for ExpressCodec {
         state: &SessionState,
         expires_at: OffsetDateTime,
     ) -> Result<Vec<u8>, CodecError> {
-        let max_age = state.max_age.or(self.max_age);
-        let mut cookie = Map::new();
-        cookie.insert("originalMaxAge".into(), max_age.map(duration_millis).into());
-        let expires = max_age.map(|_| iso(expires_at.to_offset(time::UtcOffset::UTC)));
-        cookie.insert("expires".into(), expires.into());
-        cookie.insert("secure".into(), self.secure.into());
-        cookie.insert("httpOnly".into(), self.http_only.into());
-        if let Some(domain) = &self.domain {
-            cookie.insert("domain".into(), domain.clone().into());
-        }
-        cookie.insert("path".into(), self.path.clone().into());
-        if let Some(same_site) = self.same_site {
-            cookie.insert("sameSite".into(), same_site.into());
-        }
-        let mut record = Map::new();
-        record.insert("cookie".into(), cookie.into());
+        let max_age = match state.max_age {
+            // A browser-session cookie chosen for this session.
+            Some(Duration::ZERO) => None,
+            Some(own) => Some(own),
+            None => self.max_age,
+        };
+        let mut out = Vec::with_capacity(256);
+        out.extend_from_slice(b"{\"cookie\":{");
+        self.write_cookie(max_age, expires_at, &mut out);
+        out.push(b'}');
         for (key, value) in &state.data {
             if key == "cookie" || key == OURS {
                 return Err(CodecError::new(format!(
                     "session key {key:?} is reserved by express-session's record format; rename it"
                 )));
             }
-            record.insert(key.clone(), value.clone());
+            out.push(b',');
+            serde_json::to_writer(&mut out, key).map_err(CodecError::new)?;
+            out.push(b':');
+            serde_json::to_writer(&mut out, value).map_err(CodecError::new)?;
         }
-        let mut ours = Map::new();
-        ours.insert("c".into(), unix_millis(state.created_at).into());
-        if let Some(max_age) = state.max_age {
-            ours.insert("m".into(), duration_millis(max_age).into());
+        if self.creation_time || state.max_age.is_some() {
+            let mut ours = Map::new();
+            ours.insert("c".into(), unix_millis(state.created_at).into());
+            if let Some(max_age) = state.max_age {
+                ours.insert("m".into(), duration_millis(max_age).into());
+            }
+            out.extend_from_slice(b",\"_rs\":");
+            serde_json::to_writer(&mut out, &ours).map_err(CodecError::new)?;
         }
-        record.insert(OURS.into(), ours.into());
-        serde_json::to_vec(&record).map_err(CodecError::new)
+        out.push(b'}');
+        Ok(out)
     }
 
     fn decode(&self, payload: &[u8]) -> Result<SessionState, CodecError> {

@@ -12,11 +12,13 @@
 //! | `mysql` | `MySqlStore` | the same on MySQL or MariaDB |
 //! | (always) | [`CachedStore`] | a short-lived read cache in front of any of them |
 //! | `redis` | `ConnectRedisStore` | sharing sessions with express-session + connect-redis |
+//! | `postgres` | `ConnectPgStore` | sharing sessions with express-session + connect-pg-simple |
 //!
-//! `express` adds `ExpressCodec`, express-session's record format (with `ConnectRedisStore`,
-//! for a migration from Node). Other features: `tokio` runs the memory sweeper and the SQL cleanup on a tokio task;
-//! `msgpack` adds `MsgpackCodec`, a compact binary [`session_core::Codec`] (the default is
-//! the core's JSON codec). Stores keep only bytes, so every codec works with every store.
+//! `express` adds `ExpressCodec`, express-session's record format (with `ConnectRedisStore`
+//! or `ConnectPgStore`, for a migration from Node). Other features: `tokio` runs the memory
+//! sweeper and the SQL cleanup on a tokio task; `msgpack` adds `MsgpackCodec`, a compact
+//! binary [`session_core::Codec`] (the default is the core's JSON codec). Stores keep only
+//! bytes, so every codec works with every store.
 //!
 //! The networked stores give up on each operation after a timeout you set (default 2 s)
 //! with [`session_core::StoreErrorKind::Timeout`], and report a refused or dropped
@@ -30,6 +32,8 @@
 mod cache;
 #[cfg(feature = "msgpack")]
 mod codec;
+#[cfg(feature = "express")]
+mod cutover;
 #[cfg(any(feature = "redis", feature = "_sql"))]
 mod deadline;
 #[cfg(feature = "express")]
@@ -49,12 +53,14 @@ pub use cache::CachedStore;
 #[cfg(feature = "msgpack")]
 pub use codec::MsgpackCodec;
 #[cfg(feature = "express")]
+pub use cutover::ExpressCutover;
+#[cfg(feature = "express")]
 pub use express::ExpressCodec;
 #[cfg(feature = "memory")]
 pub use memory::{MemoryStore, MemoryStoreBuilder};
 #[cfg(feature = "mysql")]
 pub use sql::MySqlStore;
-#[cfg(feature = "postgres")]
-pub use sql::PostgresStore;
 #[cfg(feature = "sqlite")]
 pub use sql::SqliteStore;
+#[cfg(feature = "postgres")]
+pub use sql::{ConnectPgStore, PostgresStore};

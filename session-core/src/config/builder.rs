@@ -4,7 +4,8 @@ use std::time::Duration;
 use ipnet::IpNet;
 
 use super::{
-    Config, ConfigError, ConflictPolicy, DuplicateCookies, IdShape, SameSite, Secure, Unset,
+    express::ExpressCookie, Config, ConfigError, ConflictPolicy, DuplicateCookies, IdShape,
+    SameSite, Secure, Unset,
 };
 use crate::signing::Keyring;
 use crate::stateless::StatelessKeys;
@@ -33,10 +34,10 @@ pub(crate) const MIN_SECRET_BYTES: usize = 32;
 #[derive(Clone)]
 #[must_use]
 pub struct ConfigBuilder {
-    secrets: Vec<(Vec<u8>, bool)>,
-    legacy_signs: bool,
-    proxies: Vec<String>,
-    config: Draft,
+    pub(super) secrets: Vec<(Vec<u8>, bool)>,
+    pub(super) legacy_signs: bool,
+    pub(super) proxies: Vec<String>,
+    pub(super) config: Draft,
 }
 
 // Secrets are never printed: a configuration dumped to a log must not hand out the key.
@@ -55,10 +56,10 @@ impl std::fmt::Debug for ConfigBuilder {
 }
 
 #[derive(Debug, Clone)]
-struct Draft {
+pub(super) struct Draft {
     name: String,
     path: String,
-    domain: Option<String>,
+    pub(super) domain: Option<String>,
     secure: Secure,
     http_only: bool,
     same_site: Option<SameSite>,
@@ -82,6 +83,7 @@ struct Draft {
     prefer_header: bool,
     token_response_header: Option<String>,
     id_shape: IdShape,
+    pub(super) express: Option<ExpressCookie>,
 }
 
 impl Default for ConfigBuilder {
@@ -124,6 +126,7 @@ impl ConfigBuilder {
                 prefer_header: false,
                 token_response_header: None,
                 id_shape: IdShape::Generated,
+                express: None,
             },
         }
     }
@@ -448,6 +451,7 @@ impl ConfigBuilder {
             token_response_header: d.token_response_header,
             id_shape: d.id_shape,
             stateless_keys,
+            express: d.express,
         })
     }
 }

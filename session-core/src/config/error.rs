@@ -126,7 +126,8 @@ impl fmt::Display for ConfigError {
                 "the first secret signs new cookies, and it is a legacy (short) one: put a \
                  strong secret of at least 32 bytes first with .secret(..), or, only while \
                  another app sharing the sessions cannot change its secret, call \
-                 .sign_with_legacy_secret()",
+                 .sign_with_legacy_secret() (with Config::express: put a strong secret first \
+                 in `secret`, or set `sign_with_short_secret: true`)",
             ),
         }
     }

@@ -2,6 +2,7 @@
 
 mod builder;
 mod error;
+mod express;
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -11,6 +12,7 @@ use ipnet::IpNet;
 pub use builder::ConfigBuilder;
 pub(crate) use builder::MIN_SECRET_BYTES;
 pub use error::ConfigError;
+pub use express::{ExpressCookie, ExpressOptions};
 
 use crate::signing::Keyring;
 use crate::stateless::StatelessKeys;
@@ -118,6 +120,9 @@ pub struct Config {
     /// The strong secrets (legacy ones left out), for stateless formats, which derive their
     /// own keys from them; `None` when every secret is a legacy one.
     pub(crate) stateless_keys: Option<StatelessKeys>,
+    /// express-session's cookie options, when built by [`Config::express`]: the cookie then
+    /// has no `Max-Age` and `regenerate` starts an empty session, as express does.
+    pub(crate) express: Option<ExpressCookie>,
 }
 
 /// Which signed ids are let through to the store.

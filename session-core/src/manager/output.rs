@@ -185,7 +185,10 @@ impl SessionManager {
         SetCookie {
             name: &config.name,
             value,
-            max_age: expiry.map(|(max_age, _)| max_age),
+            // express's cookies carry `Expires` only.
+            max_age: expiry
+                .filter(|_| config.express.is_none())
+                .map(|(max_age, _)| max_age),
             domain: config.domain.as_deref(),
             path: Some(&config.path),
             expires: expiry.map(|(_, expires)| expires),

@@ -18,8 +18,13 @@
 //! - [`cleanup`] deletes expired rows in bounded batches, on demand or on a timer.
 //!
 //! Every operation gives up after the configured timeout (default 2 s).
+//!
+//! `ConnectPgStore` (feature `postgres`) uses a `PostgresStore`'s pool with connect-pg-simple's
+//! table instead, to share sessions with express-session.
 
 pub mod cleanup;
+#[cfg(feature = "postgres")]
+mod connect_pg;
 mod error;
 mod store_impl;
 
@@ -34,6 +39,8 @@ use std::borrow::Cow;
 use std::marker::PhantomData;
 use std::time::Duration;
 
+#[cfg(feature = "postgres")]
+pub use connect_pg::ConnectPgStore;
 #[cfg(feature = "mysql")]
 pub use mysql::MySqlStore;
 #[cfg(feature = "postgres")]

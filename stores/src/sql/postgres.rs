@@ -36,8 +36,9 @@ const QUERIES: Queries = Queries {
 /// ```
 #[derive(Clone, Debug)]
 pub struct PostgresStore {
-    pool: PgPool,
-    settings: Settings,
+    // Read by `ConnectPgStore::new`, which takes the pool and the settings over.
+    pub(super) pool: PgPool,
+    pub(super) settings: Settings,
 }
 
 super::store_impl::sql_store!(PostgresStore, PgPool, QUERIES, "postgres://127.0.0.1/app");

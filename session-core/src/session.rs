@@ -58,6 +58,8 @@ pub(crate) struct Shared {
     pub(crate) manager: SessionManager,
     pub(crate) now: OffsetDateTime,
     pub(crate) secure: bool,
+    /// No `Set-Cookie` may be sent (see `transport::cookie_withheld`).
+    pub(crate) cookie_withheld: bool,
     /// Values of cookies with the session's name, verified on first use.
     pub(crate) candidates: Candidates,
     pub(crate) state: Mutex<State>,

@@ -126,9 +126,19 @@ pub(crate) fn is_secure(config: &Config, request: &impl RequestView) -> bool {
     }
 }
 
+/// Whether the cookie may be sent at all: with [`Config::express`], a `Secure` cookie is not
+/// sent in answer to a plain-HTTP request (express-session's "not secured"), where a browser
+/// would drop it anyway.
+pub(crate) fn cookie_withheld(config: &Config, request: &impl RequestView) -> bool {
+    config.express.is_some()
+        && config.secure == Secure::Always
+        && !(request.is_tls() || forwarded_https(config, request))
+}
+
 /// A trusted proxy's `X-Forwarded-Proto` (its first entry: the client-facing hop) is https.
 fn forwarded_https(config: &Config, request: &impl RequestView) -> bool {
-    let trusted = request.peer_ip().is_some_and(|ip| config.trusts_proxy(ip));
+    let trusted =
+        config.trust_any_proxy || request.peer_ip().is_some_and(|ip| config.trusts_proxy(ip));
     trusted
         && request
             .header("x-forwarded-proto")

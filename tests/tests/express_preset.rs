@@ -282,6 +282,14 @@ async fn compare(set: &str, json: &Value, shared: &Shared) {
         }
     }
 
+    // A `Secure` cookie is not sent over plain HTTP (express: "not secured").
+    if json["cookie"]["secure"] == json!(true) {
+        let n = call_with("POST", format!("{}/login/cat", node.base), "", &[]).await;
+        let r = call_with("POST", format!("{rust}/login/cat"), "", &[]).await;
+        same("a login over plain HTTP", &n, &r, shape);
+        assert_eq!(r.set_cookie, None, "{set}");
+    }
+
     // Regenerate starts an empty session on both: a second login drops the visits.
     let n = call_with(
         "POST",

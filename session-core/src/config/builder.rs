@@ -84,6 +84,8 @@ pub(super) struct Draft {
     token_response_header: Option<String>,
     id_shape: IdShape,
     pub(super) express: Option<ExpressCookie>,
+    /// `X-Forwarded-Proto` is believed from any peer, known or not (express's `proxy: true`).
+    pub(super) trust_any_proxy: bool,
 }
 
 impl Default for ConfigBuilder {
@@ -127,6 +129,7 @@ impl ConfigBuilder {
                 token_response_header: None,
                 id_shape: IdShape::Generated,
                 express: None,
+                trust_any_proxy: false,
             },
         }
     }
@@ -452,6 +455,7 @@ impl ConfigBuilder {
             id_shape: d.id_shape,
             stateless_keys,
             express: d.express,
+            trust_any_proxy: d.trust_any_proxy,
         })
     }
 }

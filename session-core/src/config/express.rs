@@ -46,6 +46,9 @@ use crate::Config;
 /// # Ok::<(), session_core::ConfigError>(())
 /// ```
 ///
+/// One difference, on purpose: [`Session::destroy`](crate::Session::destroy) also clears the
+/// cookie, where express sends no `Set-Cookie` and leaves the browser holding the dead id.
+///
 /// Not taken: `cookie.expires` (express's documentation says to set `maxAge` instead),
 /// `cookie.priority`, `sameSite: 'auto'`, `genid` and `store` (the store is the manager's:
 /// `ConnectRedisStore` or `ConnectPgStore` beside `ExpressCodec`).
@@ -67,10 +70,10 @@ pub struct ExpressOptions {
     pub save_uninitialized: bool,
     /// What clearing the session does (express's `unset`): `Keep` (default) or `Destroy`.
     pub unset: Unset,
-    /// express's `proxy`: `Some(true)` trusts `X-Forwarded-Proto` from any peer, as express
-    /// does; `None` and `Some(false)` trust no proxy (express's `None` defers to the app's
-    /// `trust proxy`, whose default trusts none; add networks with
-    /// [`ConfigBuilder::trusted_proxy`] instead).
+    /// express's `proxy`: `Some(true)` believes `X-Forwarded-Proto` from any peer, as express
+    /// does (the peer's address need not be known); `None` and `Some(false)` believe it from
+    /// no one (express's `None` defers to the app's `trust proxy`, which by default trusts
+    /// none; name the proxies with [`ConfigBuilder::trusted_proxy`] after the preset instead).
     pub proxy: Option<bool>,
     /// Lets a first secret shorter than 32 bytes sign new cookies, while the express app
     /// cannot take a new secret yet. Not an express option: the explicit opt-in to signing
@@ -150,9 +153,6 @@ impl ConfigBuilder {
                 builder.legacy_secret(secret)
             };
         }
-        if options.proxy == Some(true) {
-            builder = builder.trusted_proxy("0.0.0.0/0").trusted_proxy("::/0");
-        }
         let mut builder = builder
             .cookie_name(options.name.clone())
             .path(cookie.path.clone())
@@ -171,6 +171,7 @@ impl ConfigBuilder {
             .duplicate_cookies(DuplicateCookies::FirstOnly);
         builder.config.domain = cookie.domain.clone();
         builder.config.express = Some(options.cookie);
+        builder.config.trust_any_proxy = options.proxy == Some(true);
         builder
     }
 }
@@ -233,7 +234,7 @@ mod tests {
         assert_eq!(config.duplicate_cookies(), DuplicateCookies::FirstOnly);
         assert_eq!(config.unset(), Unset::Keep);
         assert!(config.resave() && config.save_uninitialized());
-        assert!(config.trusts_proxy("203.0.113.9".parse().unwrap()));
+        assert!(config.trust_any_proxy);
         assert_eq!(
             config.touch_threshold(Duration::from_secs(3600)),
             Duration::ZERO

@@ -123,6 +123,8 @@ pub struct Config {
     /// express-session's cookie options, when built by [`Config::express`]: the cookie then
     /// has no `Max-Age` and `regenerate` starts an empty session, as express does.
     pub(crate) express: Option<ExpressCookie>,
+    /// `X-Forwarded-Proto` is believed from any peer, known or not (express's `proxy: true`).
+    pub(crate) trust_any_proxy: bool,
 }
 
 /// Which signed ids are let through to the store.

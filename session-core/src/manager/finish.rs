@@ -177,6 +177,7 @@ impl SessionManager {
             expires_at,
             transport: output::Transport {
                 secure: session.shared.secure,
+                cookie_withheld: session.shared.cookie_withheld,
                 token_header: !config.cookie_transport || session.shared.candidates.from_header,
             },
             now,

@@ -159,6 +159,7 @@ impl SessionManager {
             manager: self.clone(),
             now,
             secure: transport::is_secure(config, request),
+            cookie_withheld: transport::cookie_withheld(config, request),
             candidates: Candidates::default(),
             state: Mutex::new(State::new(now)),
         });

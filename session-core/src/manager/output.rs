@@ -20,6 +20,8 @@ use crate::transport::TokenHeader;
 pub(super) struct Transport {
     /// The cookie gets `Secure`.
     pub(super) secure: bool,
+    /// No `Set-Cookie` is sent (express's `Secure` cookie on plain HTTP).
+    pub(super) cookie_withheld: bool,
     /// The token may also go in a response header: cookies are off, or the request's
     /// credential came in a header. Never otherwise: a header is readable by page scripts,
     /// so echoing an `HttpOnly` cookie's value there would hand it to any XSS.
@@ -135,7 +137,7 @@ impl SessionManager {
             };
             (name, credential.to_owned())
         });
-        let set_cookie = config.cookie_transport.then(|| {
+        let set_cookie = (config.cookie_transport && !transport.cookie_withheld).then(|| {
             let expiry = decision::cookie_expiry(config, state.created_at, state.max_age, now);
             self.attributes("", secure, expiry)
                 .push_attributes(&mut out);

@@ -60,6 +60,7 @@ pub mod kit;
 mod manager;
 pub mod manual;
 mod merge;
+mod observe;
 mod record;
 mod request;
 mod session;
@@ -82,6 +83,7 @@ pub use kit::{AuthHashLookup, CsrfError, Flash, FlashLevel, SessionValue};
 #[cfg(feature = "http")]
 pub use manager::InvalidHeader;
 pub use manager::{Finish, Outcome, SessionManager, SessionManagerBuilder, UserSession};
+pub use observe::Fingerprint;
 pub use record::{
     duration_millis, from_unix_millis, unix_millis, Codec, CodecError, JsonCodec, LazyState,
     Record, SessionState,
@@ -91,7 +93,7 @@ pub use request::HttpRequest;
 pub use request::RequestView;
 pub use session::Session;
 pub use set_cookie::{write_http_date, SetCookie};
-pub use signing::{EmptyKeyring, Keyring, Verified};
+pub use signing::{EmptyKeyring, Keyring, Unsigned, Verified};
 pub use stateless::{
     Claims, EncryptedFormat, JwtFormat, Opened, SignedFormat, StatelessKeys, TokenFormat,
 };

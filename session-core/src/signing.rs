@@ -13,7 +13,7 @@ use subtle::ConstantTimeEq;
 
 use crate::encoding::encode_uri_component_into;
 
-type HmacSha256 = Hmac<Sha256>;
+pub(crate) type HmacSha256 = Hmac<Sha256>;
 
 /// HMAC-SHA256 keyed with `key`, for every MAC the crate makes (cookie signatures, stateless
 /// tokens, key derivation).
@@ -84,6 +84,27 @@ impl fmt::Display for EmptyKeyring {
 
 impl std::error::Error for EmptyKeyring {}
 
+/// Why a signed value did not verify ([`Keyring::verify`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unsigned {
+    /// Not `s:<id>.<mac>` with a well-formed MAC and a non-empty id.
+    Malformed,
+    /// Well formed, but no secret of the keyring made its MAC: tampered with, or signed with
+    /// a secret this keyring does not hold (the two cannot be told apart).
+    BadSignature,
+}
+
+impl fmt::Display for Unsigned {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Malformed => "not a signed session id (s:<id>.<mac>)",
+            Self::BadSignature => "the signature matches none of the secrets",
+        })
+    }
+}
+
+impl std::error::Error for Unsigned {}
+
 /// A signed value that verified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Verified<'a> {
@@ -152,9 +173,23 @@ impl Keyring {
     /// with `s:`, the MAC after the last `.` is canonical unpadded standard base64 of 32 bytes,
     /// one of the secrets produced it (compared in constant time), and the id is not empty.
     pub fn unsign<'a>(&self, value: &'a str) -> Option<Verified<'a>> {
-        let signed = value.strip_prefix("s:")?;
+        self.verify(value).ok()
+    }
+
+    /// [`Keyring::unsign`], saying why a value does not verify.
+    ///
+    /// ```
+    /// use session_core::{Keyring, Unsigned};
+    /// let ring = Keyring::new(["keyboard cat"]).unwrap();
+    /// assert_eq!(ring.verify("abc").unwrap_err(), Unsigned::Malformed);
+    /// let forged = "s:ocxDLNaDwJzdRMHI3FV_WVi17yimGhMK.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    /// assert_eq!(ring.verify(forged).unwrap_err(), Unsigned::BadSignature);
+    /// ```
+    pub fn verify<'a>(&self, value: &'a str) -> Result<Verified<'a>, Unsigned> {
+        let malformed = Unsigned::Malformed;
+        let signed = value.strip_prefix("s:").ok_or(malformed)?;
         // memchr's search, not `rsplit_once`'s byte loop: the id is most of the value.
-        let dot = memchr::memrchr(b'.', signed.as_bytes())?;
+        let dot = memchr::memrchr(b'.', signed.as_bytes()).ok_or(malformed)?;
         let (id, mac_b64) = (&signed[..dot], &signed[dot + 1..]);
         // 43 characters that decode are 32 bytes; the engine refuses padding and non-zero
         // spare bits, so only the canonical text of a MAC gets this far.
@@ -164,7 +199,7 @@ impl Keyring {
                 .decode_slice(mac_b64, &mut provided)
                 .is_err()
         {
-            return None;
+            return Err(malformed);
         }
         // Check every key even after a match so that timing does not reveal which one matched.
         let mut found = None;
@@ -174,9 +209,18 @@ impl Keyring {
                 found = Some(index);
             }
         }
-        let key_index = found?;
+        let key_index = found.ok_or(Unsigned::BadSignature)?;
         // express-session treats an id of "" as "no session" even when its signature is good.
-        (!id.is_empty()).then_some(Verified { id, key_index })
+        if id.is_empty() {
+            return Err(malformed);
+        }
+        Ok(Verified { id, key_index })
+    }
+
+    /// The key a purpose derives from the signing secret: HMAC-SHA256(secret, label), as
+    /// [`crate::StatelessKeys`] derives its keys.
+    pub(crate) fn derived(&self, label: &str) -> [u8; 32] {
+        self.keys[0].mac(label.as_bytes())
     }
 }
 

@@ -3,6 +3,7 @@
 use crate::config::{Config, DuplicateCookies, Secure};
 use crate::cookie_header::{raw_cookie_values, read_value, DecodeBuf};
 use crate::inline_str::InlineStr;
+use crate::observe::{self, Rejection};
 use crate::request::RequestView;
 
 /// At most this many credentials are verified per request, so that a header stuffed with
@@ -35,6 +36,11 @@ pub(crate) struct Candidates {
 }
 
 impl Candidates {
+    /// Whether the request offered no credential.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.first.is_none() && self.rest.is_empty()
+    }
+
     fn push(&mut self, raw: &str) {
         match self.first {
             None => self.first = Some(InlineStr::of(raw)),
@@ -83,6 +89,8 @@ pub(crate) fn collect_candidates(
                 // An oversized value is ignored: the visitor gets a new session.
                 if value.len() <= config.max_cookie_bytes {
                     out.push(value);
+                } else {
+                    observe::rejected(Rejection::TooLarge);
                 }
                 if config.duplicate_cookies == DuplicateCookies::FirstOnly || seen == MAX_CANDIDATES
                 {
@@ -111,7 +119,11 @@ fn token_from_header<'r>(config: &Config, request: &'r impl RequestView) -> Opti
         TokenHeader::Named(name) => request.header(name)?,
     };
     let token = raw.trim_ascii();
-    if token.is_empty() || token.len() > config.max_cookie_bytes {
+    if token.len() > config.max_cookie_bytes {
+        observe::rejected(Rejection::TooLarge);
+        return None;
+    }
+    if token.is_empty() {
         return None;
     }
     std::str::from_utf8(token).ok()

@@ -4,6 +4,7 @@ use std::future::{ready, Future, Ready};
 use std::task::{Context, Poll, Waker};
 
 use futures_util::future::{BoxFuture, Either, FutureExt};
+use tracing::Instrument;
 
 use time::OffsetDateTime;
 
@@ -14,6 +15,7 @@ use crate::config::Config;
 use crate::decision::{self, CookieOp, Facts, Loaded, Plan, StoreOp};
 use crate::error::SessionError;
 use crate::id::SessionId;
+use crate::observe;
 use crate::session::{Phase, Session, State};
 use crate::store::{ImmediateStore, StoreError, StoreErrorKind};
 
@@ -88,21 +90,32 @@ impl SessionManager {
     /// assert!(matches!(finishing, futures_util::future::Either::Left(_)), "no store call to wait for");
     /// ```
     pub fn finishing(&self, session: Session, status: u16, now: OffsetDateTime) -> Finish {
-        match self.settle(session, status, now) {
+        let span = observe::finish_span(status);
+        let _entered = span.enter();
+        match self.settle(session, status, now, &span) {
             Settled::Done(result) => Either::Left(ready(result)),
             Settled::StoreCall(mut work) => {
                 let manager = self.clone();
-                Either::Right(async move { manager.complete(&mut work).await }.boxed())
+                let call = async move { manager.complete(&mut work).await };
+                Either::Right(call.instrument(span.clone()).boxed())
             }
         }
     }
 
     /// Decides, and applies at once what needs no store call.
-    fn settle(&self, session: Session, status: u16, now: OffsetDateTime) -> Settled {
+    fn settle(
+        &self,
+        session: Session,
+        status: u16,
+        now: OffsetDateTime,
+        span: &tracing::Span,
+    ) -> Settled {
         let Some(mut work) = self.decide(&session, status, now) else {
             return Settled::Done(Ok(Outcome::default()));
         };
         drop(session);
+        observe::decided(span, work.plan.store, work.plan.cookie);
+        let had_session = work.old_id.is_some();
         let applied = match self.apply_now(&mut work) {
             Some(applied) => applied,
             None => match self.immediate_store() {
@@ -110,6 +123,9 @@ impl SessionManager {
                 None => return Settled::StoreCall(work),
             },
         };
+        if applied.is_ok() {
+            observe::applied(work.plan.store, had_session);
+        }
         Settled::Done(applied.and_then(|(id, cookie)| self.render(&mut work, id, cookie)))
     }
 
@@ -142,7 +158,9 @@ impl SessionManager {
 
     /// Makes the store call `settle` left, then renders the outcome.
     async fn complete(&self, work: &mut Work) -> Result<Outcome, SessionError> {
+        let had_session = work.old_id.is_some();
         let (id, cookie) = self.apply(work).await?;
+        observe::applied(work.plan.store, had_session);
         self.render(work, id, cookie)
     }
 

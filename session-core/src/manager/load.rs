@@ -1,5 +1,7 @@
 //! The lazy load: verify the credential, then read the record (or open the token).
 
+use std::future::ready;
+
 use time::OffsetDateTime;
 
 use super::{Backend, SessionManager};
@@ -7,23 +9,46 @@ use crate::decision;
 use crate::error::SessionError;
 use crate::id::SessionId;
 use crate::kit::{AuthHashLookup, AUTH_KEY};
+use crate::observe::{self, Rejection};
 use crate::record::Record;
 use crate::session::{Phase, Session, State};
 use crate::session_data::{payload_has_serde_private_key, SessionData};
+use crate::signing::Unsigned;
 use crate::stateless::{Opened, TokenFormat};
 use crate::transport::Candidates;
 
 impl SessionManager {
     fn verify(&self, candidates: &Candidates) -> Option<(SessionId, usize)> {
-        candidates.find_map(|value| {
-            let verified = self.inner.config.keyring.unsign(value)?;
+        let mut refused = None;
+        let found = candidates.find_map(|value| {
+            let verified = match self.inner.config.keyring.verify(value) {
+                Ok(verified) => verified,
+                Err(why) => {
+                    refused.get_or_insert(match why {
+                        Unsigned::Malformed => Rejection::Malformed,
+                        Unsigned::BadSignature => Rejection::BadSignature,
+                    });
+                    return None;
+                }
+            };
             // A value signed by our key but not shaped like our ids (another purpose's
             // credential, say) is refused here, before any store call.
-            if !self.inner.config.id_shape.accepts(verified.id) {
-                return None;
+            let id = self
+                .inner
+                .config
+                .id_shape
+                .accepts(verified.id)
+                .then(|| SessionId::parse(verified.id))
+                .flatten();
+            if id.is_none() {
+                refused.get_or_insert(Rejection::Malformed);
             }
-            Some((SessionId::parse(verified.id)?, verified.key_index))
-        })
+            Some((id?, verified.key_index))
+        });
+        if let (None, Some(reason)) = (&found, refused) {
+            observe::rejected(reason);
+        }
+        found
     }
 
     /// The verified id of the request's credential, computed once.
@@ -39,7 +64,12 @@ impl SessionManager {
                 }
                 Backend::Stateless { format, .. } => match self.open(format.as_ref(), session) {
                     Some(o) => self.record_opened(format.as_ref(), state, &o, session.shared.now),
-                    None => state.verified = Some(None),
+                    None => {
+                        if !session.shared.candidates.is_empty() {
+                            observe::rejected(Rejection::InvalidToken);
+                        }
+                        state.verified = Some(None);
+                    }
                 },
             }
         }
@@ -96,7 +126,12 @@ impl SessionManager {
                 };
                 let revoked = match (&opened, revocations) {
                     (Some(o), Some(list)) => {
-                        list.load(&o.claims.id, session.shared.now).await?.is_some()
+                        let load = list.load(&o.claims.id, session.shared.now);
+                        let found = self.store_call("load", load).await?.is_some();
+                        if found {
+                            observe::rejected(Rejection::Revoked);
+                        }
+                        found
                     }
                     _ => false,
                 };
@@ -147,17 +182,22 @@ impl SessionManager {
             }
         };
         let record = match store.immediate() {
-            Some(store) => store.load(&id, now)?,
-            None => store.load(&id, now).await?,
+            Some(store) => self.store_call("load", ready(store.load(&id, now))).await?,
+            None => self.store_call("load", store.load(&id, now)).await?,
         };
-        let mut live = record.and_then(|record| self.live_session(record, first_read, now));
+        let live = match record {
+            Some(record) => self.live_session(record, first_read, now),
+            None => Err(Rejection::Expired),
+        };
+        let mut live = live.map_err(observe::rejected).ok();
         if let (Some(session), Some(auth)) = (&mut live, &self.inner.auth) {
             if !session.auth_holds(auth).await? {
                 // Logged in with a credential the user no longer has: ended here, and the
                 // request goes on with a new session.
+                observe::rejected(Rejection::Revoked);
                 match store.immediate() {
-                    Some(store) => store.delete(&id)?,
-                    None => store.delete(&id).await?,
+                    Some(store) => self.store_call("delete", ready(store.delete(&id))).await?,
+                    None => self.store_call("delete", store.delete(&id)).await?,
                 }
                 live = None;
             }
@@ -183,27 +223,33 @@ impl SessionManager {
         Ok(())
     }
 
-    /// The session a loaded record holds, or `None` when it is to be a new session: written
-    /// by another application (ours refuses such keys), undecodable (the visitor starts
-    /// over), or expired.
+    /// The session a loaded record holds, or why it is to be a new session: written by
+    /// another application (ours refuses such keys), undecodable (the visitor starts over),
+    /// or expired.
     fn live_session(
         &self,
         record: Record,
         first_read: Option<&str>,
         now: OffsetDateTime,
-    ) -> Option<LiveSession> {
+    ) -> Result<LiveSession, Rejection> {
         if payload_has_serde_private_key(&record.payload) {
-            return None;
+            return Err(Rejection::Malformed);
         }
-        let loaded = self.inner.codec.decode_lazily(&record.payload).ok()?;
+        let loaded = self
+            .inner
+            .codec
+            .decode_lazily(&record.payload)
+            .map_err(|_| Rejection::Malformed)?;
         let (loaded, data_json) = (loaded.state, loaded.data_json);
         let config = &self.inner.config;
         if !decision::is_live(config, record.expires_at, loaded.created_at, now) {
-            return None;
+            return Err(Rejection::Expired);
         }
-        Some(LiveSession {
-            // Data left undecoded that would not decode is a new session too.
-            data: SessionData::loaded(loaded.data, record.payload, data_json, first_read)?,
+        // Data left undecoded that would not decode is a new session too.
+        let data = SessionData::loaded(loaded.data, record.payload, data_json, first_read)
+            .ok_or(Rejection::Malformed)?;
+        Ok(LiveSession {
+            data,
             version: record.version,
             expires_at: record.expires_at,
             created_at: loaded.created_at,

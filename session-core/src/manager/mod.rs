@@ -24,7 +24,9 @@ pub use output::Outcome;
 pub use users::UserSession;
 
 use crate::config::Config;
+use crate::id::SessionId;
 use crate::kit::AuthHashLookup;
+use crate::observe::{Fingerprint, FingerprintKey};
 use crate::record::{Codec, JsonCodec};
 use crate::request::RequestView;
 use crate::session::{Session, Shared, State};
@@ -52,6 +54,10 @@ struct Inner {
     codec: Arc<dyn Codec>,
     /// The application's auth-hash lookup, checked on every load of a logged-in session.
     auth: Option<AuthHashLookup>,
+    /// Names sessions in logs and traces.
+    fingerprints: FingerprintKey,
+    /// The store's `backend` label (its revocation list's, for stateless sessions).
+    store_name: &'static str,
 }
 
 enum Backend {
@@ -113,14 +119,40 @@ impl SessionManager {
         codec: Arc<dyn Codec>,
         auth: Option<AuthHashLookup>,
     ) -> Self {
+        let store_name = match &backend {
+            Backend::Store(store) => store.backend_name(),
+            Backend::Stateless {
+                revocations: Some(list),
+                ..
+            } => list.backend_name(),
+            Backend::Stateless { .. } => "none",
+        };
         Self {
             inner: Arc::new(Inner {
+                fingerprints: FingerprintKey::new(&config.keyring),
                 config,
                 backend,
                 codec,
                 auth,
+                store_name,
             }),
         }
+    }
+
+    /// How logs and traces name the session `id` (see [`Fingerprint`]): log this, never
+    /// the id.
+    ///
+    /// ```
+    /// use session_core::{Config, SessionId, SessionManager};
+    /// # let config = Config::builder().secret("0123456789abcdef0123456789abcdef").build().unwrap();
+    /// # let manager = SessionManager::stateless(config, session_core::JwtFormat::new(session_core::StatelessKeys::new(["0123456789abcdef0123456789abcdef"]).unwrap()));
+    /// let id = SessionId::generate().unwrap();
+    /// let name = manager.fingerprint(&id).to_string();
+    /// assert_eq!(name.len(), 12);
+    /// assert!(!id.as_str().contains(&name));
+    /// ```
+    pub fn fingerprint<'a>(&'a self, id: &'a SessionId) -> Fingerprint<'a> {
+        self.inner.fingerprints.of(id)
     }
 
     /// The configuration.

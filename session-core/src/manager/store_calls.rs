@@ -5,9 +5,22 @@ use std::future::{ready, Future};
 
 use time::OffsetDateTime;
 
+use super::SessionManager;
 use crate::id::SessionId;
 use crate::record::Record;
 use crate::store::{DynStore, ImmediateStore, StoreError};
+
+impl SessionManager {
+    /// A store call, timed and traced under this manager's store's name (see
+    /// [`crate::observe`]).
+    pub(super) fn store_call<T>(
+        &self,
+        op: &'static str,
+        call: impl Future<Output = Result<T, StoreError>>,
+    ) -> impl Future<Output = Result<T, StoreError>> {
+        crate::observe::store_call(op, self.inner.store_name, call)
+    }
+}
 
 /// A store as `apply_to_store` calls it: a networked store's calls are boxed futures; an
 /// immediate store's are ready at once, so the sequence over one finishes in its first poll.

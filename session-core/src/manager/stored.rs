@@ -9,6 +9,7 @@ use crate::decision::{CookieOp, Plan, StoreOp};
 use crate::error::SessionError;
 use crate::id::SessionId;
 use crate::merge::{merge, Merged};
+use crate::observe::{self, Resolution};
 use crate::record::Record;
 use crate::session::{Phase, State};
 use crate::store::StoreErrorKind;
@@ -34,7 +35,8 @@ impl SessionManager {
             StoreOp::None => Ok((state.id.clone(), plan.cookie)),
             StoreOp::Touch => {
                 if let Some(id) = &state.id {
-                    store.touch(id, expires_at).await?;
+                    self.store_call("touch", store.touch(id, expires_at))
+                        .await?;
                 }
                 Ok((state.id.clone(), plan.cookie))
             }
@@ -56,13 +58,13 @@ impl SessionManager {
             StoreOp::Replace => {
                 let new_id = self.create(store, state, expires_at).await?;
                 if let Some(old) = &old_id {
-                    store.delete(old).await?;
+                    self.store_call("delete", store.delete(old)).await?;
                 }
                 Ok((Some(new_id), plan.cookie))
             }
             StoreOp::Delete => {
                 if let Some(old) = &old_id {
-                    store.delete(old).await?;
+                    self.store_call("delete", store.delete(old)).await?;
                 }
                 Ok((None, plan.cookie))
             }
@@ -92,7 +94,7 @@ impl SessionManager {
             None => SessionId::generate()?,
         };
         for attempt in 1..=CREATE_ATTEMPTS {
-            match store.create(&id, &record).await {
+            match self.store_call("create", store.create(&id, &record)).await {
                 Ok(()) => break,
                 Err(e) if e.kind() == StoreErrorKind::DuplicateId && attempt < CREATE_ATTEMPTS => {
                     id = SessionId::generate()?;
@@ -121,7 +123,10 @@ impl SessionManager {
         let mut expected = version;
         for _ in 0..=config.conflict_retries {
             let record = self.encode(state, expires_at, expected + 1)?;
-            match store.save(id, &record, expected).await {
+            match self
+                .store_call("save", store.save(id, &record, expected))
+                .await
+            {
                 Ok(()) => return Ok(true),
                 Err(e)
                     if matches!(
@@ -130,13 +135,16 @@ impl SessionManager {
                     ) => {}
                 Err(e) => return Err(e.into()),
             }
+            let fingerprint = self.fingerprint(id);
             if config.conflict_policy == ConflictPolicy::Error {
+                observe::conflict(Resolution::Refused, fingerprint);
                 return Err(SessionError::Conflict);
             }
-            let Some(fresh) = store.load(id, now).await? else {
+            let Some(fresh) = self.store_call("load", store.load(id, now)).await? else {
                 return Ok(false);
             };
             let Ok(fresh_state) = self.inner.codec.decode(&fresh.payload) else {
+                observe::conflict(Resolution::Refused, fingerprint);
                 return Err(SessionError::Conflict);
             };
             expected = fresh.version;
@@ -145,18 +153,25 @@ impl SessionManager {
                 state.user = fresh.user;
             }
             if config.conflict_policy == ConflictPolicy::LastWriteWins {
+                observe::conflict(Resolution::Overwritten, fingerprint);
                 continue;
             }
-            let original = self
-                .inner
-                .codec
-                .decode(state.data.loaded_payload())
-                .map_err(|_| SessionError::Conflict)?;
+            let Ok(original) = self.inner.codec.decode(state.data.loaded_payload()) else {
+                observe::conflict(Resolution::Refused, fingerprint);
+                return Err(SessionError::Conflict);
+            };
             match merge(&original, &fresh_state, state) {
-                Merged::Conflict => return Err(SessionError::Conflict),
-                Merged::Applied => state.data.set_loaded_payload(fresh.payload),
+                Merged::Conflict => {
+                    observe::conflict(Resolution::Refused, fingerprint);
+                    return Err(SessionError::Conflict);
+                }
+                Merged::Applied => {
+                    observe::conflict(Resolution::Merged, fingerprint);
+                    state.data.set_loaded_payload(fresh.payload);
+                }
             }
         }
+        observe::conflict(Resolution::Refused, self.fingerprint(id));
         Err(SessionError::Conflict)
     }
 }

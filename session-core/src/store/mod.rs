@@ -104,6 +104,17 @@ pub trait Store: Send + Sync + 'static {
     fn immediate(&self) -> Option<&dyn ImmediateStore> {
         None
     }
+    /// The `backend` label of this store's metrics and spans (`memory`, `redis`,
+    /// `postgres`, ...). The default is the type's name (`MyStore`).
+    fn backend_name(&self) -> &'static str {
+        short_type_name(std::any::type_name::<Self>())
+    }
+}
+
+/// `a::b::Name<c::D>` as `Name`.
+fn short_type_name(full: &'static str) -> &'static str {
+    let plain = full.split('<').next().unwrap_or(full);
+    plain.rsplit("::").next().unwrap_or(plain)
 }
 
 /// The object-safe twin of [`Store`], so that a manager can hold `Arc<dyn DynStore>`.
@@ -152,6 +163,8 @@ pub trait DynStore: Send + Sync + 'static {
     fn immediate(&self) -> Option<&dyn ImmediateStore> {
         None
     }
+    /// See [`Store::backend_name`].
+    fn backend_name(&self) -> &'static str;
 }
 
 impl<S: Store> DynStore for S {
@@ -204,6 +217,9 @@ impl<S: Store> DynStore for S {
     fn immediate(&self) -> Option<&dyn ImmediateStore> {
         Store::immediate(self)
     }
+    fn backend_name(&self) -> &'static str {
+        Store::backend_name(self)
+    }
 }
 
 impl<S: Store> Store for Arc<S> {
@@ -255,6 +271,9 @@ impl<S: Store> Store for Arc<S> {
     }
     fn immediate(&self) -> Option<&dyn ImmediateStore> {
         S::immediate(self)
+    }
+    fn backend_name(&self) -> &'static str {
+        S::backend_name(self)
     }
 }
 

@@ -26,6 +26,9 @@
 //! # }).unwrap();
 //! ```
 //!
+//! `GET /metrics` serves the session layer's metrics in Prometheus's text format
+//! ([`metrics`]).
+//!
 //! Pages: `/` (login form), `POST /login`, `/me` (who, visits, expiry; buttons for
 //! `POST /remember`, `POST /logout` and the `POST /password` form), `/sessions` (the user's
 //! live sessions, with `POST /sessions/revoke` "log out that session" (one of the user's own,
@@ -50,6 +53,7 @@
 #![warn(missing_docs)]
 
 pub mod accounts;
+pub mod metrics;
 pub mod pages;
 mod routes;
 pub mod setup;
@@ -77,6 +81,8 @@ pub use routes::{Visit, REMEMBER_FOR};
 /// # });
 /// ```
 pub fn app(layer: SessionLayer, accounts: Accounts) -> Router {
+    // Installed before the first request, so that it counts from the start.
+    metrics::handle();
     let manager = layer.manager().clone();
     // The forms: refused with 403 unless they carry this session's CSRF token. The guard
     // reads the session, so it sits inside the session layer.
@@ -97,4 +103,6 @@ pub fn app(layer: SessionLayer, accounts: Accounts) -> Router {
         .layer(layer)
         .layer(axum::Extension(manager))
         .layer(axum::Extension(accounts))
+        // Outside the session layer: a scrape is no visitor.
+        .route("/metrics", get(metrics::render))
 }

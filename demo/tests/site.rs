@@ -712,3 +712,47 @@ async fn one_session_is_revoked_only_by_its_owner() {
     assert_eq!(phone.user().await, None);
     assert_eq!(laptop.user().await.as_deref(), Some("kim"));
 }
+
+#[tokio::test]
+async fn metrics_count_sessions_in_prometheus_text() {
+    let (base, _) = serve().await;
+    let mut b = Browser::logged_in(&base, "metrics reader", PASSWORD).await;
+    b.get("/me").await;
+    // A forged cookie is refused and counted.
+    let forged = reqwest::Client::new()
+        .get(format!("{base}/me"))
+        .header(
+            COOKIE,
+            "id=s%3Aforged.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 200);
+    let res = reqwest::get(format!("{base}/metrics")).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = res.text().await.unwrap();
+    let value = |line_start: &str| {
+        text.lines()
+            .find(|l| l.starts_with(line_start))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("no {line_start} in:\n{text}"))
+    };
+    // Other tests share the process's recorder: at least this test's own.
+    assert!(value("sessions_created_total") >= 1.0);
+    assert!(value("sessions_regenerated_total") >= 1.0, "the login");
+    assert!(value("session_cookie_rejected_total{reason=\"bad_signature\"}") >= 1.0);
+    assert!(
+        value("session_store_operation_seconds_count{op=\"load\",backend=\"memory\"}") >= 1.0,
+        "{text}"
+    );
+    assert!(
+        text.contains("session_store_operation_seconds_bucket{"),
+        "a histogram"
+    );
+}

@@ -60,7 +60,7 @@ pub mod kit;
 mod manager;
 pub mod manual;
 mod merge;
-mod observe;
+pub mod observe;
 mod record;
 mod request;
 mod session;

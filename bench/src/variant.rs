@@ -55,6 +55,10 @@ pub enum Layer {
     OursMemory,
     /// Ours with `RedisStore`.
     OursRedis,
+    /// Ours with `MemoryStore`, its metrics (feature `metrics`) recorded by a Prometheus
+    /// recorder (axum only): against `OursMemory`, in the same build and run, what recording
+    /// them costs.
+    OursMetrics,
     /// tower-sessions with its `MemoryStore` (axum only).
     TowerSessionsMemory,
     /// tower-sessions with `tower-sessions-redis-store` (fred) (axum only).
@@ -181,6 +185,7 @@ const fn v(name: &'static str, framework: Framework, layer: Layer) -> Variant {
 pub const VARIANTS: &[Variant] = &[
     v("bare-axum", Framework::Axum, Layer::Bare),
     v("ours-axum-memory", Framework::Axum, Layer::OursMemory),
+    v("ours-axum-metrics", Framework::Axum, Layer::OursMetrics),
     v(
         "towersessions-memory",
         Framework::Axum,

@@ -36,8 +36,9 @@ pub struct Chart {
 }
 
 /// The layers drawn, in their order within a scenario, with their legend label and colour.
-const SERIES: [(Layer, &str, &str); 7] = [
+const SERIES: [(Layer, &str, &str); 8] = [
     (Layer::OursMemory, "ours, memory", "#1f77b4"),
+    (Layer::OursMetrics, "ours, memory, metrics", "#6baed6"),
     (Layer::OursRedis, "ours, Redis", "#9ecae1"),
     (
         Layer::TowerSessionsMemory,

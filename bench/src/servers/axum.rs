@@ -16,9 +16,14 @@ use crate::BenchError;
 pub(super) fn run(layer: Layer, addr: SocketAddr, redis: Option<String>) -> Result<(), BenchError> {
     super::runtime()?.block_on(async move {
         let app = match (layer, redis) {
-            (Layer::Bare | Layer::OursMemory | Layer::TowerSessionsMemory | Layer::Floor, _) => {
-                app(layer)?
-            }
+            (
+                Layer::Bare
+                | Layer::OursMemory
+                | Layer::OursMetrics
+                | Layer::TowerSessionsMemory
+                | Layer::Floor,
+                _,
+            ) => app(layer)?,
             (Layer::OursRedis, Some(url)) => ours_routes().layer(session_axum::SessionLayer::new(
                 super::ours_redis(&url).await?,
             )),
@@ -45,6 +50,14 @@ pub fn app(layer: Layer) -> Result<Router, BenchError> {
     match layer {
         Layer::Bare => Ok(bare()),
         Layer::OursMemory => {
+            Ok(ours_routes().layer(session_axum::SessionLayer::new(super::ours_memory()?)))
+        }
+        Layer::OursMetrics => {
+            // What an application exporting to Prometheus installs; scrapes are not measured.
+            let recorder = metrics_exporter_prometheus::PrometheusBuilder::new()
+                .install_recorder()
+                .map_err(|e| BenchError::Usage(format!("a metrics recorder: {e}")))?;
+            std::mem::forget(recorder);
             Ok(ours_routes().layer(session_axum::SessionLayer::new(super::ours_memory()?)))
         }
         Layer::Floor => Ok(super::floor::routes().layer(super::floor::FloorLayer::new())),

@@ -7,7 +7,9 @@ use std::time::Duration;
 use clap::{CommandFactory, Parser};
 use session_core::{Config, ConfigError, SessionManager, StoreError};
 use session_stores::sql::cleanup::spawn_cleanup;
-use session_stores::{MemoryStore, MySqlStore, PostgresStore, RedisStore, SqliteStore};
+use session_stores::{
+    spawn_live_gauge, Inventory, MemoryStore, MySqlStore, PostgresStore, RedisStore, SqliteStore,
+};
 
 use crate::accounts::Accounts;
 
@@ -216,9 +218,14 @@ pub async fn open(
             let store = MemoryStore::new();
             // The sweeper ends by itself when the store is dropped.
             drop(store.spawn_sweeper(Duration::from_secs(60), session_core::SystemClock));
+            live_gauge(&store);
             builder.store(store)
         }
-        StoreUrl::Redis(url) => builder.store(RedisStore::connect(url).await.map_err(failed)?),
+        StoreUrl::Redis(url) => {
+            let store = RedisStore::connect(url).await.map_err(failed)?;
+            live_gauge(&store);
+            builder.store(store)
+        }
         StoreUrl::Sqlite(url) => {
             let store = SqliteStore::connect(url).await.map_err(failed)?;
             store.migrate().await.map_err(failed)?;
@@ -227,6 +234,7 @@ pub async fn open(
                 cleanup_every,
                 session_core::SystemClock,
             ));
+            live_gauge(&store);
             builder.store(store)
         }
         StoreUrl::Postgres(url) => {
@@ -237,6 +245,7 @@ pub async fn open(
                 cleanup_every,
                 session_core::SystemClock,
             ));
+            live_gauge(&store);
             builder.store(store)
         }
         StoreUrl::MySql(url) => {
@@ -247,6 +256,7 @@ pub async fn open(
                 cleanup_every,
                 session_core::SystemClock,
             ));
+            live_gauge(&store);
             builder.store(store)
         }
     };
@@ -258,6 +268,15 @@ pub async fn open(
             async move { Ok::<_, StoreError>(hash) }
         })
         .build()?)
+}
+
+/// Keeps `/metrics`' `sessions_live` gauge up to date: a count of `store` every minute.
+fn live_gauge<S: Inventory + Clone>(store: &S) {
+    drop(spawn_live_gauge(
+        store.clone(),
+        Duration::from_secs(60),
+        session_core::SystemClock,
+    ));
 }
 
 /// Why the demo could not start.

@@ -147,6 +147,11 @@ impl<S: Store> CachedStore<S> {
 }
 
 impl<S: Store> Store for CachedStore<S> {
+    /// The cached store's: the calls answered from the cache are timed under its name too.
+    fn backend_name(&self) -> &'static str {
+        self.inner.backend_name()
+    }
+
     async fn load(
         &self,
         id: &SessionId,

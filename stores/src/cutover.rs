@@ -140,6 +140,10 @@ fn malformed(e: session_core::CodecError) -> StoreError {
 }
 
 impl<N: Store, L: Store> Store for ExpressCutover<N, L> {
+    fn backend_name(&self) -> &'static str {
+        "express-cutover"
+    }
+
     async fn load(
         &self,
         id: &SessionId,

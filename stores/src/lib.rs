@@ -16,7 +16,8 @@
 //!
 //! `express` adds `ExpressCodec`, express-session's record format (with `ConnectRedisStore`
 //! or `ConnectPgStore`, for a migration from Node). Other features: `tokio` runs the memory
-//! sweeper and the SQL cleanup on a tokio task; `msgpack` adds `MsgpackCodec`, a compact
+//! sweeper and the SQL cleanup on a tokio task; `metrics` adds `spawn_live_gauge`, the
+//! `sessions_live` gauge; `msgpack` adds `MsgpackCodec`, a compact
 //! binary [`session_core::Codec`] (the default is the core's JSON codec). Stores keep only
 //! bytes, so every codec works with every store.
 //!
@@ -24,6 +25,10 @@
 //! with [`session_core::StoreErrorKind::Timeout`], and report a refused or dropped
 //! connection as [`session_core::StoreErrorKind::Unavailable`]; they recover by themselves
 //! once the server is back.
+//!
+//! Each store (not the wrappers, [`CachedStore`] and `ExpressCutover`) also implements
+//! [`Inventory`]: enumerating and counting its live sessions, page by page, for operators'
+//! tools (the `sessions` command line of `sessions-cli`) and migrations between stores.
 //!
 //! Every store passes the same conformance suite (`session-tests`' `store_suite`).
 #![deny(unsafe_code)]
@@ -38,6 +43,9 @@ mod cutover;
 mod deadline;
 #[cfg(feature = "express")]
 mod express;
+mod inventory;
+#[cfg(feature = "metrics")]
+mod live_gauge;
 #[cfg(any(feature = "memory", feature = "redis"))]
 mod lock;
 #[cfg(feature = "memory")]
@@ -56,6 +64,9 @@ pub use codec::MsgpackCodec;
 pub use cutover::ExpressCutover;
 #[cfg(feature = "express")]
 pub use express::ExpressCodec;
+pub use inventory::{Cursor, Inventory, Page};
+#[cfg(feature = "metrics")]
+pub use live_gauge::spawn_live_gauge;
 #[cfg(feature = "memory")]
 pub use memory::{MemoryStore, MemoryStoreBuilder};
 #[cfg(feature = "mysql")]

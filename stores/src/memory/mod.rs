@@ -3,6 +3,7 @@
 
 mod builder;
 mod hasher;
+mod inventory;
 mod packed_id;
 mod shard;
 mod slab;
@@ -304,6 +305,10 @@ impl ImmediateStore for MemoryStore {
 }
 
 impl Store for MemoryStore {
+    fn backend_name(&self) -> &'static str {
+        "memory"
+    }
+
     async fn load(
         &self,
         id: &SessionId,

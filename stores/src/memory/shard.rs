@@ -111,6 +111,38 @@ impl Shard {
         self.packed.values().chain(self.text.values())
     }
 
+    /// The sessions live at `now_ms` whose id sorts after `after`, the first `limit` of them
+    /// by id (for [`crate::Inventory`]): one pass over the shard.
+    pub(super) fn live_after(
+        &self,
+        after: &str,
+        limit: usize,
+        now_ms: i64,
+    ) -> Vec<(String, SlotRef<'_>)> {
+        let live = |slot: &&Slot| slot.expires_ms > now_ms;
+        let packed = self.packed.iter().filter(|(_, s)| live(s));
+        let text = self.text.iter().filter(|(_, s)| live(s));
+        let mut found: Vec<(String, &Slot)> = packed
+            .map(|(id, slot)| (id.text(), slot))
+            .filter(|(id, _)| id.as_str() > after)
+            .chain(
+                text.filter(|(id, _)| &***id > after)
+                    .map(|(id, slot)| (id.to_string(), slot)),
+            )
+            .collect();
+        found.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        found.truncate(limit);
+        found
+            .into_iter()
+            .map(|(id, slot)| (id, SlotRef::of(&self.slab, slot)))
+            .collect()
+    }
+
+    /// How many sessions are live at `now_ms`.
+    pub(super) fn live_count(&self, now_ms: i64) -> usize {
+        self.slots().filter(|slot| slot.expires_ms > now_ms).count()
+    }
+
     pub(super) fn get(&self, key: &Key<'_>) -> Option<SlotRef<'_>> {
         Some(SlotRef::of(&self.slab, self.slot(key)?))
     }

@@ -29,7 +29,7 @@ use crate::deadline::within;
 /// ```
 #[derive(Clone, Debug)]
 pub struct ConnectRedisStore {
-    inner: RedisStore,
+    pub(super) inner: RedisStore,
 }
 
 impl ConnectRedisStore {
@@ -47,7 +47,21 @@ fn version_of(value: &[u8]) -> u64 {
     u64::from_be_bytes(first)
 }
 
+/// The record of a stored `value` whose key has `pttl` left at `now`, if still live.
+pub(super) fn record_of(value: Vec<u8>, pttl: i64, now: OffsetDateTime) -> Option<Record> {
+    // -1: no TTL (written without one); treat it as a day, connect-redis' default TTL.
+    let ttl_ms = if pttl >= 0 { pttl } else { 86_400_000 };
+    // Redis keeps TTLs far beyond the years an instant holds; those saturate.
+    let expires_at = now.saturating_add(time::Duration::milliseconds(ttl_ms));
+    let version = version_of(&value);
+    (expires_at > now).then(|| Record::new(value, expires_at, version))
+}
+
 impl Store for ConnectRedisStore {
+    fn backend_name(&self) -> &'static str {
+        "connect-redis"
+    }
+
     async fn load(
         &self,
         id: &SessionId,
@@ -68,12 +82,7 @@ impl Store for ConnectRedisStore {
         })
         .await?;
         let Some(value) = value else { return Ok(None) };
-        // -1: no TTL (written without one); treat it as a day, connect-redis' default TTL.
-        let ttl_ms = if pttl >= 0 { pttl } else { 86_400_000 };
-        // Redis keeps TTLs far beyond the years an instant holds; those saturate.
-        let expires_at = now.saturating_add(time::Duration::milliseconds(ttl_ms));
-        let version = version_of(&value);
-        Ok((expires_at > now).then(|| Record::new(value, expires_at, version)))
+        Ok(record_of(value, pttl, now))
     }
 
     async fn create(&self, id: &SessionId, record: &Record) -> Result<(), StoreError> {

@@ -3,6 +3,7 @@
 mod conn;
 mod connect_redis;
 mod error;
+mod inventory;
 mod pipelined;
 mod record;
 mod scripts;
@@ -296,6 +297,10 @@ impl RedisStore {
 }
 
 impl Store for RedisStore {
+    fn backend_name(&self) -> &'static str {
+        "redis"
+    }
+
     async fn load(
         &self,
         id: &SessionId,

@@ -279,6 +279,11 @@ struct Statements {
     delete: Arc<str>,
     /// now (Unix ms), zone, batch size
     delete_expired: Arc<str>,
+    /// sid after (`''` for the first page), now (Unix ms), zone, limit →
+    /// (sid, sess, expire (Unix ms), version (8 bytes)), by sid
+    scan: Arc<str>,
+    /// now (Unix ms), zone → (count)
+    count: Arc<str>,
     create_table: Arc<str>,
     create_index: Arc<str>,
 }
@@ -332,6 +337,14 @@ impl Statements {
                 at(1, 2)
             )
             .into(),
+            scan: format!(
+                "SELECT sid, sess::text, \
+                 floor(extract(epoch FROM timezone($3, expire)) * 1000)::int8, {VERSION} \
+                 FROM {t} WHERE sid > $1 AND expire > {} ORDER BY sid LIMIT $4",
+                at(2, 3)
+            )
+            .into(),
+            count: format!("SELECT COUNT(*) FROM {t} WHERE expire > {}", at(1, 2)).into(),
             create_table: format!(
                 "CREATE TABLE IF NOT EXISTS {t} (\
                  \"sid\" varchar NOT NULL COLLATE \"default\", \
@@ -366,6 +379,10 @@ fn version_of(digest: &[u8]) -> Result<u64, StoreError> {
 }
 
 impl Store for ConnectPgStore {
+    fn backend_name(&self) -> &'static str {
+        "connect-pg-simple"
+    }
+
     async fn load(
         &self,
         id: &SessionId,
@@ -466,6 +483,58 @@ impl Store for ConnectPgStore {
         })
         .await?;
         Ok(())
+    }
+}
+
+/// Keyset pagination on `sid` (the primary key) and `COUNT(*)` on the expiry index, as the
+/// native SQL stores do (see [`crate::Inventory`]); a row whose `sid` is empty is skipped.
+impl crate::Inventory for ConnectPgStore {
+    async fn scan(
+        &self,
+        after: Option<&crate::Cursor>,
+        limit: usize,
+        now: OffsetDateTime,
+    ) -> Result<crate::Page, StoreError> {
+        let limit = limit.max(1);
+        let rows = within(self.settings.timeout, async {
+            sqlx::query_as::<_, (String, String, i64, Vec<u8>)>(sql(&self.sql.scan))
+                .bind(after.map_or("", crate::Cursor::as_str))
+                .bind(unix_millis(now))
+                .bind(&*self.time_zone)
+                .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(store_error)
+        })
+        .await?;
+        let full = rows.len() >= limit;
+        let last = rows.last().map(|row| crate::Cursor::new(row.0.clone()));
+        let mut entries = Vec::with_capacity(rows.len());
+        for (sid, sess, expire_ms, digest) in rows {
+            let Some(id) = SessionId::parse(&sid) else {
+                continue;
+            };
+            let record = Record::new(
+                sess.into_bytes(),
+                session_core::from_unix_millis(expire_ms),
+                version_of(&digest)?,
+            );
+            entries.push((id, record));
+        }
+        Ok(crate::Page::new(entries, last.filter(|_| full)))
+    }
+
+    async fn count(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
+        let count: i64 = within(self.settings.timeout, async {
+            sqlx::query_scalar(sql(&self.sql.count))
+                .bind(unix_millis(now))
+                .bind(&*self.time_zone)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(store_error)
+        })
+        .await?;
+        Ok(u64::try_from(count).unwrap_or(0))
     }
 }
 

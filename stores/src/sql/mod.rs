@@ -16,6 +16,9 @@
 //! - `save` is `UPDATE ... WHERE id = ? AND version = ?`; only when no row changed does a
 //!   second query tell [`StoreErrorKind::Conflict`] from [`StoreErrorKind::NotFound`].
 //! - [`cleanup`] deletes expired rows in bounded batches, on demand or on a timer.
+//! - [`crate::Inventory`]: `scan` is keyset pagination on the primary key (`SELECT ... WHERE
+//!   id > last AND expires_at > now ORDER BY id LIMIT n`), `count` a `SELECT COUNT(*) ...
+//!   WHERE expires_at > now` on the expiry index.
 //!
 //! Every operation gives up after the configured timeout (default 2 s).
 //!
@@ -96,6 +99,11 @@ struct Queries {
     delete: &'static str,
     /// now, batch size
     delete_expired: &'static str,
+    /// id after (`''` for the first page: no id is empty), now, limit →
+    /// (id, payload, expires_at, version, user_id), by id
+    scan: &'static str,
+    /// now → (count)
+    count: &'static str,
 }
 
 /// Configures a SQL store `S` ([`PostgresStore`], [`MySqlStore`] or [`SqliteStore`]); its

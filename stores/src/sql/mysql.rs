@@ -25,6 +25,9 @@ const QUERIES: Queries = Queries {
     delete: "DELETE FROM http_sessions WHERE id = CAST(? AS BINARY)",
     // MySQL allows no LIMIT in an IN subquery, but has DELETE ... LIMIT.
     delete_expired: "DELETE FROM http_sessions WHERE expires_at <= ? ORDER BY expires_at LIMIT ?",
+    scan: "SELECT id, payload, expires_at, version, user_id FROM http_sessions \
+           WHERE id > CAST(? AS BINARY) AND expires_at > ? ORDER BY id LIMIT ?",
+    count: "SELECT COUNT(*) FROM http_sessions WHERE expires_at > ?",
 };
 
 /// Sessions in MySQL or MariaDB (feature `mysql`). See [the module](crate::sql) for the table
@@ -43,7 +46,13 @@ pub struct MySqlStore {
     settings: Settings,
 }
 
-super::store_impl::sql_store!(MySqlStore, MySqlPool, QUERIES, "mysql://127.0.0.1/app");
+super::store_impl::sql_store!(
+    MySqlStore,
+    MySqlPool,
+    QUERIES,
+    "mysql://127.0.0.1/app",
+    "mysql"
+);
 
 const MIGRATIONS: [&str; 3] = [
     include_str!("../../migrations/mysql/0001_create_http_sessions.sql"),

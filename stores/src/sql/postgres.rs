@@ -22,6 +22,9 @@ const QUERIES: Queries = Queries {
     // PostgreSQL has no DELETE ... LIMIT; the subquery bounds the batch.
     delete_expired: "DELETE FROM http_sessions WHERE id IN \
                      (SELECT id FROM http_sessions WHERE expires_at <= $1 LIMIT $2)",
+    scan: "SELECT id, payload, expires_at, version, user_id FROM http_sessions \
+           WHERE id > $1 AND expires_at > $2 ORDER BY id LIMIT $3",
+    count: "SELECT COUNT(*) FROM http_sessions WHERE expires_at > $1",
 };
 
 /// Sessions in PostgreSQL (feature `postgres`). See [the module](crate::sql) for the table
@@ -41,7 +44,13 @@ pub struct PostgresStore {
     pub(super) settings: Settings,
 }
 
-super::store_impl::sql_store!(PostgresStore, PgPool, QUERIES, "postgres://127.0.0.1/app");
+super::store_impl::sql_store!(
+    PostgresStore,
+    PgPool,
+    QUERIES,
+    "postgres://127.0.0.1/app",
+    "postgres"
+);
 
 const MIGRATIONS: [&str; 2] = [
     include_str!("../../migrations/postgres/0001_create_http_sessions.sql"),

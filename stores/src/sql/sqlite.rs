@@ -25,6 +25,9 @@ const QUERIES: Queries = Queries {
     // SQLite has DELETE ... LIMIT only when built with an option; the subquery always works.
     delete_expired: "DELETE FROM http_sessions WHERE id IN \
                      (SELECT id FROM http_sessions WHERE expires_at <= ? LIMIT ?)",
+    scan: "SELECT id, payload, expires_at, version, user_id FROM http_sessions \
+           WHERE id > ? AND expires_at > ? ORDER BY id LIMIT ?",
+    count: "SELECT COUNT(*) FROM http_sessions WHERE expires_at > ?",
 };
 
 /// Sessions in a SQLite file (feature `sqlite`). See [the module](crate::sql) for the table
@@ -43,7 +46,13 @@ pub struct SqliteStore {
     settings: Settings,
 }
 
-super::store_impl::sql_store!(SqliteStore, SqlitePool, QUERIES, "sqlite://sessions.db");
+super::store_impl::sql_store!(
+    SqliteStore,
+    SqlitePool,
+    QUERIES,
+    "sqlite://sessions.db",
+    "sqlite"
+);
 
 const MIGRATIONS: [&str; 2] = [
     include_str!("../../migrations/sqlite/0001_create_http_sessions.sql"),

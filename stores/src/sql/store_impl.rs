@@ -2,9 +2,9 @@
 
 /// Implements `Store`, `builder`, `connect`, `from_pool`, `migrate`, `delete_expired` and
 /// `pool` for a SQL store type that has `pool: sqlx::Pool<_>` and `settings: Settings`
-/// fields. `$url` is an example URL for the docs.
+/// fields. `$url` is an example URL for the docs, `$backend` the store's metrics label.
 macro_rules! sql_store {
-    ($store:ident, $pool:ident, $queries:expr, $url:literal) => {
+    ($store:ident, $pool:ident, $queries:expr, $url:literal, $backend:literal) => {
         impl $store {
             /// A builder for a store on `url`.
             #[doc = concat!(
@@ -89,6 +89,62 @@ macro_rules! sql_store {
             }
         }
 
+        impl $crate::Inventory for $store {
+            async fn scan(
+                &self,
+                after: Option<&$crate::Cursor>,
+                limit: usize,
+                now: time::OffsetDateTime,
+            ) -> Result<$crate::Page, session_core::StoreError> {
+                let limit = limit.max(1);
+                let rows = $crate::deadline::within(self.settings.timeout, async {
+                    sqlx::query_as::<_, (String, Vec<u8>, i64, i64, Option<String>)>(
+                        $queries.scan,
+                    )
+                    // No id is empty, so `''` starts before the first.
+                    .bind(after.map_or("", $crate::Cursor::as_str))
+                    .bind(session_core::unix_millis(now))
+                    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err($crate::sql::error::store_error)
+                })
+                .await?;
+                let full = rows.len() >= limit;
+                let last = rows.last().map(|row| $crate::Cursor::new(row.0.clone()));
+                let mut entries = Vec::with_capacity(rows.len());
+                for (id, payload, expires_ms, version, user) in rows {
+                    // A row whose id is not a session id was not written by this store.
+                    let Some(id) = session_core::SessionId::parse(&id) else {
+                        continue;
+                    };
+                    let record = session_core::Record::new(
+                        payload,
+                        session_core::from_unix_millis(expires_ms),
+                        $crate::sql::error::record_version(version)?,
+                    )
+                    .with_user(user);
+                    entries.push((id, record));
+                }
+                Ok($crate::Page::new(entries, last.filter(|_| full)))
+            }
+
+            async fn count(
+                &self,
+                now: time::OffsetDateTime,
+            ) -> Result<u64, session_core::StoreError> {
+                let (count,) = $crate::deadline::within(self.settings.timeout, async {
+                    sqlx::query_as::<_, (i64,)>($queries.count)
+                        .bind(session_core::unix_millis(now))
+                        .fetch_one(&self.pool)
+                        .await
+                        .map_err($crate::sql::error::store_error)
+                })
+                .await?;
+                Ok(u64::try_from(count).unwrap_or(0))
+            }
+        }
+
         impl $crate::sql::cleanup::Cleanup for $store {
             fn delete_expired(
                 &self,
@@ -100,6 +156,10 @@ macro_rules! sql_store {
         }
 
         impl session_core::Store for $store {
+            fn backend_name(&self) -> &'static str {
+                $backend
+            }
+
             async fn load(
                 &self,
                 id: &session_core::SessionId,

@@ -138,22 +138,6 @@ pub(crate) fn conflict(resolution: Resolution, session: Fingerprint<'_>) {
     metrics::counter!("session_conflicts_total", "resolution" => resolution).increment(1);
 }
 
-/// A finished request's store operation went through: counts what it did to the session.
-pub(crate) fn applied(op: StoreOp, had_session: bool) {
-    #[cfg(feature = "metrics")]
-    match op {
-        StoreOp::Create => metrics::counter!("sessions_created_total").increment(1),
-        StoreOp::Replace if had_session => {
-            metrics::counter!("sessions_regenerated_total").increment(1);
-        }
-        StoreOp::Replace => metrics::counter!("sessions_created_total").increment(1),
-        StoreOp::Delete => metrics::counter!("sessions_destroyed_total").increment(1),
-        StoreOp::None | StoreOp::Touch | StoreOp::Save => {}
-    }
-    #[cfg(not(feature = "metrics"))]
-    let _ = (op, had_session);
-}
-
 /// The span of one request's `finish`; `op` and `cookie` are recorded once decided.
 pub(crate) fn finish_span(status: u16) -> tracing::Span {
     tracing::debug_span!("session.finish", status, op = Empty, cookie = Empty)
@@ -199,57 +183,148 @@ fn kind_name(kind: StoreErrorKind) -> &'static str {
     }
 }
 
-/// One store call (`op`: `load`, `create`, `save`, `touch`, `delete`), timed and traced.
-/// Costs two clock reads when metrics or its span are on, nothing more otherwise; a store
-/// that never waits still finishes in its first poll.
-pub(crate) async fn store_call<T>(
-    op: &'static str,
-    backend: &'static str,
-    call: impl Future<Output = Result<T, StoreError>>,
-) -> Result<T, StoreError> {
-    let span = tracing::debug_span!(
-        "session.store",
-        op,
-        backend,
-        outcome = Empty,
-        micros = Empty
-    );
-    let timed = cfg!(feature = "metrics") || !span.is_disabled();
-    // A duration for operators, never an input to a session decision (those take `now`).
-    #[allow(clippy::disallowed_methods)]
-    let started = timed.then(Instant::now);
-    let result = call.instrument(span.clone()).await;
-    let outcome = match &result {
-        Ok(_) => "ok",
-        Err(e) => kind_name(e.kind()),
-    };
-    if let Some(started) = started {
-        let elapsed = started.elapsed();
-        span.record("outcome", outcome);
-        span.record(
-            "micros",
-            u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
-        );
-        #[cfg(feature = "metrics")]
-        metrics::histogram!("session_store_operation_seconds", "op" => op, "backend" => backend)
-            .record(elapsed.as_secs_f64());
-    }
-    if let Err(e) = &result {
-        let expected = matches!(
-            e.kind(),
-            StoreErrorKind::Conflict | StoreErrorKind::DuplicateId | StoreErrorKind::NotFound
-        );
-        if !expected {
-            tracing::warn!(op, backend, kind = outcome, error = %e, "session store call failed");
-            #[cfg(feature = "metrics")]
-            metrics::counter!(
-                "session_store_errors_total",
-                "op" => op,
-                "backend" => backend,
-                "kind" => outcome
-            )
-            .increment(1);
+/// A store operation, as metrics and spans name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Op {
+    Load,
+    Create,
+    Save,
+    Touch,
+    Delete,
+}
+
+impl Op {
+    #[cfg(feature = "metrics")]
+    const ALL: [Op; 5] = [Op::Load, Op::Create, Op::Save, Op::Touch, Op::Delete];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Load => "load",
+            Self::Create => "create",
+            Self::Save => "save",
+            Self::Touch => "touch",
+            Self::Delete => "delete",
         }
     }
-    result
+}
+
+/// A manager's instruments: its store's `backend` label and, with the `metrics` feature,
+/// its metric handles, resolved from the installed recorder on first use (a handle looked
+/// up per call, by name and labels, cost 4% of an in-memory `rw` request under the
+/// Prometheus recorder; held, it costs what recording does). So install the recorder before
+/// the first request.
+pub(crate) struct Instruments {
+    backend: &'static str,
+    #[cfg(feature = "metrics")]
+    handles: std::sync::OnceLock<Handles>,
+}
+
+#[cfg(feature = "metrics")]
+struct Handles {
+    /// `session_store_operation_seconds`, by [`Op`].
+    seconds: [metrics::Histogram; 5],
+    created: metrics::Counter,
+    destroyed: metrics::Counter,
+    regenerated: metrics::Counter,
+}
+
+impl Instruments {
+    pub(crate) fn new(backend: &'static str) -> Self {
+        Self {
+            backend,
+            #[cfg(feature = "metrics")]
+            handles: std::sync::OnceLock::new(),
+        }
+    }
+
+    #[cfg(feature = "metrics")]
+    fn handles(&self) -> &Handles {
+        self.handles.get_or_init(|| {
+            let backend = self.backend;
+            Handles {
+                seconds: Op::ALL.map(|op| {
+                    metrics::histogram!(
+                        "session_store_operation_seconds",
+                        "op" => op.as_str(),
+                        "backend" => backend
+                    )
+                }),
+                created: metrics::counter!("sessions_created_total"),
+                destroyed: metrics::counter!("sessions_destroyed_total"),
+                regenerated: metrics::counter!("sessions_regenerated_total"),
+            }
+        })
+    }
+
+    /// A finished request's store operation went through: counts what it did to the
+    /// session.
+    pub(crate) fn applied(&self, op: StoreOp, had_session: bool) {
+        #[cfg(feature = "metrics")]
+        match op {
+            StoreOp::Create => self.handles().created.increment(1),
+            StoreOp::Replace if had_session => self.handles().regenerated.increment(1),
+            StoreOp::Replace => self.handles().created.increment(1),
+            StoreOp::Delete => self.handles().destroyed.increment(1),
+            StoreOp::None | StoreOp::Touch | StoreOp::Save => {}
+        }
+        #[cfg(not(feature = "metrics"))]
+        let _ = (op, had_session);
+    }
+
+    /// One store call, timed and traced. Costs two clock reads when metrics or its span are
+    /// on, nothing more otherwise; a store that never waits still finishes in its first
+    /// poll.
+    pub(crate) async fn store_call<T>(
+        &self,
+        op: Op,
+        call: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        let (name, backend) = (op.as_str(), self.backend);
+        let span = tracing::debug_span!(
+            "session.store",
+            op = name,
+            backend,
+            outcome = Empty,
+            micros = Empty
+        );
+        let timed = cfg!(feature = "metrics") || !span.is_disabled();
+        // A duration for operators, never an input to a session decision (those take `now`).
+        #[allow(clippy::disallowed_methods)]
+        let started = timed.then(Instant::now);
+        let result = call.instrument(span.clone()).await;
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(e) => kind_name(e.kind()),
+        };
+        if let Some(started) = started {
+            let elapsed = started.elapsed();
+            if !span.is_disabled() {
+                span.record("outcome", outcome);
+                span.record(
+                    "micros",
+                    u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+                );
+            }
+            #[cfg(feature = "metrics")]
+            self.handles().seconds[op as usize].record(elapsed.as_secs_f64());
+        }
+        if let Err(e) = &result {
+            let expected = matches!(
+                e.kind(),
+                StoreErrorKind::Conflict | StoreErrorKind::DuplicateId | StoreErrorKind::NotFound
+            );
+            if !expected {
+                tracing::warn!(op = name, backend, kind = outcome, error = %e, "session store call failed");
+                #[cfg(feature = "metrics")]
+                metrics::counter!(
+                    "session_store_errors_total",
+                    "op" => name,
+                    "backend" => backend,
+                    "kind" => outcome
+                )
+                .increment(1);
+            }
+        }
+        result
+    }
 }

@@ -124,7 +124,7 @@ impl SessionManager {
             },
         };
         if applied.is_ok() {
-            observe::applied(work.plan.store, had_session);
+            self.inner.instruments.applied(work.plan.store, had_session);
         }
         Settled::Done(applied.and_then(|(id, cookie)| self.render(&mut work, id, cookie)))
     }
@@ -160,7 +160,7 @@ impl SessionManager {
     async fn complete(&self, work: &mut Work) -> Result<Outcome, SessionError> {
         let had_session = work.old_id.is_some();
         let (id, cookie) = self.apply(work).await?;
-        observe::applied(work.plan.store, had_session);
+        self.inner.instruments.applied(work.plan.store, had_session);
         self.render(work, id, cookie)
     }
 

@@ -9,7 +9,7 @@ use crate::decision;
 use crate::error::SessionError;
 use crate::id::SessionId;
 use crate::kit::{AuthHashLookup, AUTH_KEY};
-use crate::observe::{self, Rejection};
+use crate::observe::{self, Op, Rejection};
 use crate::record::Record;
 use crate::session::{Phase, Session, State};
 use crate::session_data::{payload_has_serde_private_key, SessionData};
@@ -127,7 +127,7 @@ impl SessionManager {
                 let revoked = match (&opened, revocations) {
                     (Some(o), Some(list)) => {
                         let load = list.load(&o.claims.id, session.shared.now);
-                        let found = self.store_call("load", load).await?.is_some();
+                        let found = self.store_call(Op::Load, load).await?.is_some();
                         if found {
                             observe::rejected(Rejection::Revoked);
                         }
@@ -182,8 +182,11 @@ impl SessionManager {
             }
         };
         let record = match store.immediate() {
-            Some(store) => self.store_call("load", ready(store.load(&id, now))).await?,
-            None => self.store_call("load", store.load(&id, now)).await?,
+            Some(store) => {
+                self.store_call(Op::Load, ready(store.load(&id, now)))
+                    .await?
+            }
+            None => self.store_call(Op::Load, store.load(&id, now)).await?,
         };
         let live = match record {
             Some(record) => self.live_session(record, first_read, now),
@@ -196,8 +199,11 @@ impl SessionManager {
                 // request goes on with a new session.
                 observe::rejected(Rejection::Revoked);
                 match store.immediate() {
-                    Some(store) => self.store_call("delete", ready(store.delete(&id))).await?,
-                    None => self.store_call("delete", store.delete(&id)).await?,
+                    Some(store) => {
+                        self.store_call(Op::Delete, ready(store.delete(&id)))
+                            .await?
+                    }
+                    None => self.store_call(Op::Delete, store.delete(&id)).await?,
                 }
                 live = None;
             }

@@ -26,7 +26,7 @@ pub use users::UserSession;
 use crate::config::Config;
 use crate::id::SessionId;
 use crate::kit::AuthHashLookup;
-use crate::observe::{Fingerprint, FingerprintKey};
+use crate::observe::{Fingerprint, FingerprintKey, Instruments};
 use crate::record::{Codec, JsonCodec};
 use crate::request::RequestView;
 use crate::session::{Session, Shared, State};
@@ -56,8 +56,8 @@ struct Inner {
     auth: Option<AuthHashLookup>,
     /// Names sessions in logs and traces.
     fingerprints: FingerprintKey,
-    /// The store's `backend` label (its revocation list's, for stateless sessions).
-    store_name: &'static str,
+    /// Times and counts store calls and what `finish` did.
+    instruments: Instruments,
 }
 
 enum Backend {
@@ -134,7 +134,7 @@ impl SessionManager {
                 backend,
                 codec,
                 auth,
-                store_name,
+                instruments: Instruments::new(store_name),
             }),
         }
     }

@@ -7,18 +7,19 @@ use time::OffsetDateTime;
 
 use super::SessionManager;
 use crate::id::SessionId;
+use crate::observe::Op;
 use crate::record::Record;
 use crate::store::{DynStore, ImmediateStore, StoreError};
 
 impl SessionManager {
     /// A store call, timed and traced under this manager's store's name (see
     /// [`crate::observe`]).
-    pub(super) fn store_call<T>(
+    pub(super) async fn store_call<T>(
         &self,
-        op: &'static str,
+        op: Op,
         call: impl Future<Output = Result<T, StoreError>>,
-    ) -> impl Future<Output = Result<T, StoreError>> {
-        crate::observe::store_call(op, self.inner.store_name, call)
+    ) -> Result<T, StoreError> {
+        self.inner.instruments.store_call(op, call).await
     }
 }
 

@@ -9,7 +9,7 @@ use crate::decision::{CookieOp, Plan, StoreOp};
 use crate::error::SessionError;
 use crate::id::SessionId;
 use crate::merge::{merge, Merged};
-use crate::observe::{self, Resolution};
+use crate::observe::{self, Op, Resolution};
 use crate::record::Record;
 use crate::session::{Phase, State};
 use crate::store::StoreErrorKind;
@@ -35,7 +35,7 @@ impl SessionManager {
             StoreOp::None => Ok((state.id.clone(), plan.cookie)),
             StoreOp::Touch => {
                 if let Some(id) = &state.id {
-                    self.store_call("touch", store.touch(id, expires_at))
+                    self.store_call(Op::Touch, store.touch(id, expires_at))
                         .await?;
                 }
                 Ok((state.id.clone(), plan.cookie))
@@ -58,13 +58,13 @@ impl SessionManager {
             StoreOp::Replace => {
                 let new_id = self.create(store, state, expires_at).await?;
                 if let Some(old) = &old_id {
-                    self.store_call("delete", store.delete(old)).await?;
+                    self.store_call(Op::Delete, store.delete(old)).await?;
                 }
                 Ok((Some(new_id), plan.cookie))
             }
             StoreOp::Delete => {
                 if let Some(old) = &old_id {
-                    self.store_call("delete", store.delete(old)).await?;
+                    self.store_call(Op::Delete, store.delete(old)).await?;
                 }
                 Ok((None, plan.cookie))
             }
@@ -94,7 +94,10 @@ impl SessionManager {
             None => SessionId::generate()?,
         };
         for attempt in 1..=CREATE_ATTEMPTS {
-            match self.store_call("create", store.create(&id, &record)).await {
+            match self
+                .store_call(Op::Create, store.create(&id, &record))
+                .await
+            {
                 Ok(()) => break,
                 Err(e) if e.kind() == StoreErrorKind::DuplicateId && attempt < CREATE_ATTEMPTS => {
                     id = SessionId::generate()?;
@@ -124,7 +127,7 @@ impl SessionManager {
         for _ in 0..=config.conflict_retries {
             let record = self.encode(state, expires_at, expected + 1)?;
             match self
-                .store_call("save", store.save(id, &record, expected))
+                .store_call(Op::Save, store.save(id, &record, expected))
                 .await
             {
                 Ok(()) => return Ok(true),
@@ -140,7 +143,7 @@ impl SessionManager {
                 observe::conflict(Resolution::Refused, fingerprint);
                 return Err(SessionError::Conflict);
             }
-            let Some(fresh) = self.store_call("load", store.load(id, now)).await? else {
+            let Some(fresh) = self.store_call(Op::Load, store.load(id, now)).await? else {
                 return Ok(false);
             };
             let Ok(fresh_state) = self.inner.codec.decode(&fresh.payload) else {

@@ -73,7 +73,7 @@ mod transport;
 
 pub use config::{
     Config, ConfigBuilder, ConfigError, ConflictPolicy, DuplicateCookies, ExpressCookie,
-    ExpressOptions, SameSite, Secure, Unset,
+    ExpressOptions, SameSite, Secure, SessionTurns, Unset,
 };
 pub use cookie_header::cookie_values;
 pub use encoding::{decode_uri_component, encode_uri_component_into};

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 use crate::error::SessionError;
 use crate::id::SessionId;
-use crate::manager::SessionManager;
+use crate::manager::{SessionManager, Turn};
 use crate::record::CodecError;
 use crate::session_data::{serde_private_key, SessionData, SERDE_PRIVATE_KEY};
 use crate::transport::Candidates;
@@ -60,6 +60,9 @@ pub(crate) struct Shared {
     pub(crate) secure: bool,
     /// No `Set-Cookie` may be sent (see `transport::cookie_withheld`).
     pub(crate) cookie_withheld: bool,
+    /// One load at a time through this handle's clones, when sessions take turns: a clone
+    /// that loads meanwhile waits for that load, not for the turn.
+    pub(crate) loading: futures_util::lock::Mutex<()>,
     /// Values of cookies with the session's name, verified on first use.
     pub(crate) candidates: Candidates,
     pub(crate) state: Mutex<State>,
@@ -115,6 +118,9 @@ pub(crate) struct State {
     pub(crate) destroyed: bool,
     /// The request's `finish` has run: writes are refused (see [`SessionError::Finished`]).
     pub(crate) finished: bool,
+    /// This request's turn at its session (see [`crate::SessionTurns`]), held from the load
+    /// until `finish` has saved.
+    pub(crate) turn: Option<Turn>,
 }
 
 impl State {
@@ -137,6 +143,7 @@ impl State {
             regenerated: false,
             destroyed: false,
             finished: false,
+            turn: None,
         }
     }
 

@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures_util::FutureExt;
 use session_core::{
-    Config, HttpRequest, ImmediateStore, Record, SessionId, SessionManager, Store, StoreError,
+    Config, HttpRequest, ImmediateStore, Record, SessionId, SessionManager, SessionTurns, Store,
+    StoreError,
 };
 use time::macros::datetime;
 use time::OffsetDateTime;
@@ -83,13 +84,14 @@ fn count(f: impl FnOnce()) -> usize {
 }
 
 /// Allocations of an untouched request, an unchanged read and a read then write, through
-/// a store that is or is not immediate.
-fn per_request(immediate: bool) -> [usize; 3] {
+/// a store that is or is not immediate, with requests of one session taking turns or not.
+fn per_request(immediate: bool, turns: SessionTurns) -> [usize; 3] {
     // The fixed record expires an hour from now, as this lifetime would set it: no touch is
     // due, so `finish` has no store call to make after a read.
     let config = Config::builder()
         .secret("0123456789abcdef0123456789abcdef")
         .max_age(Some(std::time::Duration::from_secs(3600)))
+        .session_turns(turns)
         .build()
         .unwrap();
     let mut value = String::new();
@@ -139,7 +141,7 @@ fn per_request(immediate: bool) -> [usize; 3] {
 
 #[test]
 fn allocations_per_request() {
-    let [untouched, unchanged, written] = per_request(false);
+    let [untouched, unchanged, written] = per_request(false, SessionTurns::Never);
     println!("allocations: untouched request {untouched}, unchanged read {unchanged}, read and write {written}");
     // Untouched: the handle's Arc (the cookie value is held inline).
     assert!(
@@ -153,9 +155,17 @@ fn allocations_per_request() {
 
     // A store that never waits is called without boxed futures: the load's, the save's and
     // the one `finish` waits in are not made.
-    let [untouched_now, unchanged_now, written_now] = per_request(true);
+    let [untouched_now, unchanged_now, written_now] = per_request(true, SessionTurns::Never);
     println!("immediate store: untouched request {untouched_now}, unchanged read {unchanged_now}, read and write {written_now}");
     assert_eq!(untouched_now, untouched);
     assert_eq!(unchanged_now, unchanged - 1);
     assert_eq!(written_now, written - 3);
+
+    // Taking turns (the default with a store that waits) costs a loaded request one
+    // allocation, its session's queue, and an untouched request none.
+    let [untouched_turns, unchanged_turns, written_turns] = per_request(false, SessionTurns::Auto);
+    println!("with turns: untouched request {untouched_turns}, unchanged read {unchanged_turns}, read and write {written_turns}");
+    assert_eq!(untouched_turns, untouched);
+    assert_eq!(unchanged_turns, unchanged + 1);
+    assert_eq!(written_turns, written + 1);
 }

@@ -10,13 +10,17 @@ use common::{LogStore, NOW, SECRET};
 use futures_util::future::{Either, FutureExt};
 use session_core::{
     Config, ConfigBuilder, ConflictPolicy, HttpRequest, Secure, Session, SessionError,
-    SessionManager,
+    SessionManager, SessionTurns,
 };
 use time::OffsetDateTime;
 
+/// A manager on `store`. Its requests do not take turns, so that the tests can interleave
+/// two requests of one session on it, as two instances would.
 fn manager(store: &LogStore, f: impl FnOnce(ConfigBuilder) -> ConfigBuilder) -> SessionManager {
-    let config = f(Config::builder().secret(SECRET)).build().unwrap();
-    SessionManager::new(config, store.clone())
+    let builder = Config::builder()
+        .secret(SECRET)
+        .session_turns(SessionTurns::Never);
+    SessionManager::new(f(builder).build().unwrap(), store.clone())
 }
 
 fn run<T>(f: impl std::future::Future<Output = T>) -> T {
@@ -596,4 +600,42 @@ fn writes_after_finish_are_refused_not_lost() {
     }
     let s = begin(&m, Some(&cookie), NOW);
     assert_eq!(run(s.get::<u64>("late")).unwrap(), None);
+}
+
+#[test]
+fn requests_of_one_session_take_turns() {
+    let store = LogStore::default();
+    let m = manager(&store, |b| b.session_turns(SessionTurns::Auto));
+    let cookie = login(&m, NOW);
+    let other = login(&m, NOW);
+    store.take_log();
+
+    let first = begin(&m, Some(&cookie), NOW);
+    run(first.get::<String>("user")).unwrap();
+    let second = begin(&m, Some(&cookie), NOW);
+    let mut waiting = Box::pin(second.get::<String>("user"));
+    assert!(
+        (&mut waiting).now_or_never().is_none(),
+        "the second request of the session waits for the first"
+    );
+    // Another session's request does not wait.
+    let third = begin(&m, Some(&other), NOW);
+    assert_eq!(
+        run(third.get::<String>("user")).unwrap().as_deref(),
+        Some("ann")
+    );
+    let _ = run(m.finish(third, 200, NOW)).unwrap();
+
+    run(first.insert("n", 1)).unwrap();
+    let _ = run(m.finish(first, 200, NOW)).unwrap();
+    // Its turn now: it loads the first one's save, so its own save cannot conflict.
+    assert_eq!(run(waiting).unwrap().as_deref(), Some("ann"));
+    assert_eq!(run(second.get::<u64>("n")).unwrap(), Some(1));
+    run(second.insert("n", 2)).unwrap();
+    let _ = run(m.finish(second, 200, NOW)).unwrap();
+    assert_eq!(
+        store.take_log(),
+        ["load", "load", "save", "load", "save"],
+        "no conflict, no retry"
+    );
 }

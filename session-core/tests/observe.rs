@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use common::{LogStore, NOW, SECRET};
 use futures_util::FutureExt;
 use session_core::{
-    Config, HttpRequest, Record, Session, SessionId, SessionManager, Store, StoreError,
-    StoreErrorKind,
+    Config, HttpRequest, Record, Session, SessionId, SessionManager, SessionTurns, Store,
+    StoreError, StoreErrorKind,
 };
 use time::OffsetDateTime;
 use tracing::field::{Field, Visit};
@@ -150,7 +150,14 @@ impl Store for Down {
 /// The requests every test below makes: a login, a tampered and a malformed cookie, a
 /// conflict merged, and a store that is down. Returns the login's cookie and its manager.
 fn requests() -> (String, SessionManager) {
-    let config = || Config::builder().secret(SECRET).build().unwrap();
+    // No turns: the conflict below needs two requests of one session interleaved.
+    let config = || {
+        Config::builder()
+            .secret(SECRET)
+            .session_turns(SessionTurns::Never)
+            .build()
+            .unwrap()
+    };
     let m = SessionManager::new(config(), LogStore::default());
     let cookie = login(&m);
 

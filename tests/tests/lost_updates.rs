@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use session_core::{Clock, ConflictPolicy, SessionManager, Store};
+use session_core::{Clock, ConflictPolicy, SessionManager, SessionTurns, Store};
 use session_stores::{MemoryStore, PostgresStore, RedisStore};
 use session_tests::http_suite::{base_config, servers, AdapterHarness};
 use session_tests::store_suite::{or_skip, test_url};
@@ -45,9 +45,10 @@ fn harnesses() -> [&'static dyn AdapterHarness; 4] {
     ]
 }
 
-fn manager(store: impl Store, policy: ConflictPolicy) -> SessionManager {
+fn manager(store: impl Store, policy: ConflictPolicy, turns: SessionTurns) -> SessionManager {
     let config = base_config()
         .conflict_policy(policy)
+        .session_turns(turns)
         // 50 writers of one session: each may lose the race many times before it merges.
         .conflict_retries(64)
         .build()
@@ -110,7 +111,10 @@ impl Client {
 /// (a): 50 concurrent writers of different keys; all keys survive.
 async fn fifty_keys(label: &str, adapter: &dyn AdapterHarness, store: impl Store) {
     let server = adapter
-        .spawn(manager(store, ConflictPolicy::Merge), system_clock())
+        .spawn(
+            manager(store, ConflictPolicy::Merge, SessionTurns::Never),
+            system_clock(),
+        )
         .await
         .unwrap();
     let client = Arc::new(Client::open(format!("http://{}", server.addr())).await);
@@ -140,10 +144,11 @@ async fn counter(
     adapter: &dyn AdapterHarness,
     store: impl Store,
     policy: ConflictPolicy,
+    turns: SessionTurns,
     duration: Duration,
 ) -> (u64, u64, u64) {
     let server = adapter
-        .spawn(manager(store, policy), system_clock())
+        .spawn(manager(store, policy, turns), system_clock())
         .await
         .unwrap();
     let client = Arc::new(Client::open(format!("http://{}", server.addr())).await);
@@ -190,20 +195,46 @@ async fn prove<S: Store, F: Future<Output = S>>(backend: &str, store: impl Fn() 
     for adapter in harnesses() {
         let label = format!("{} x {backend}", adapter.name());
         fifty_keys(&label, adapter, store().await).await;
+        let secs = counter_duration().as_secs_f64();
         let (ok, conflicts, last) = counter(
             adapter,
             store().await,
             ConflictPolicy::Merge,
+            SessionTurns::Never,
             counter_duration(),
         )
         .await;
-        println!("(b) {label}, merge: {ok} succeeded, {conflicts} got 409, final counter {last}");
+        println!(
+            "(b) {label}, merge, no turns: {ok} succeeded ({:.0}/s), {conflicts} got 409, \
+             final counter {last}",
+            ok as f64 / secs
+        );
         assert!(ok > 0, "{label}: no increment succeeded");
+        assert_eq!(last, ok, "{label}: the counter lost or invented updates");
+        // Taking turns (the default): one instance's requests of one session never conflict.
+        let (ok, conflicts, last) = counter(
+            adapter,
+            store().await,
+            ConflictPolicy::Merge,
+            SessionTurns::Always,
+            counter_duration(),
+        )
+        .await;
+        println!(
+            "(b) {label}, merge, turns: {ok} succeeded ({:.0}/s), {conflicts} got 409, final \
+             counter {last}",
+            ok as f64 / secs
+        );
+        assert_eq!(
+            conflicts, 0,
+            "{label}: a conflict on one instance with turns"
+        );
         assert_eq!(last, ok, "{label}: the counter lost or invented updates");
         let (ok, conflicts, last) = counter(
             adapter,
             store().await,
             ConflictPolicy::LastWriteWins,
+            SessionTurns::Never,
             Duration::from_secs(2),
         )
         .await;

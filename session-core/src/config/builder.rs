@@ -5,7 +5,7 @@ use ipnet::IpNet;
 
 use super::{
     express::ExpressCookie, Config, ConfigError, ConflictPolicy, DuplicateCookies, IdShape,
-    SameSite, Secure, Unset,
+    SameSite, Secure, SessionTurns, Unset,
 };
 use crate::signing::Keyring;
 use crate::stateless::StatelessKeys;
@@ -78,6 +78,7 @@ pub(super) struct Draft {
     conflict_policy: ConflictPolicy,
     conflict_retries: u32,
     conflict_status: u16,
+    turns: SessionTurns,
     cookie_transport: bool,
     token_header: Option<TokenHeader>,
     prefer_header: bool,
@@ -123,6 +124,7 @@ impl ConfigBuilder {
                 conflict_policy: ConflictPolicy::Merge,
                 conflict_retries: 3,
                 conflict_status: 409,
+                turns: SessionTurns::Auto,
                 cookie_transport: true,
                 token_header: None,
                 prefer_header: false,
@@ -300,6 +302,28 @@ impl ConfigBuilder {
         self.config.conflict_retries = retries;
         self
     }
+    /// Whether requests of one session on this instance take turns, each from the load of
+    /// the session to its save, so that they never conflict with each other: a conflict then
+    /// comes only from another instance. A request of another session never waits. Default
+    /// [`SessionTurns::Auto`]: on for a store that waits for IO.
+    ///
+    /// A request holds its session's turn until its response is finished, so a handler that
+    /// hangs holds up the other requests of its session (only); the framework's request
+    /// timeout bounds that.
+    ///
+    /// ```
+    /// use session_core::{Config, SessionTurns};
+    /// let config = Config::builder()
+    ///     .secret("0123456789abcdef0123456789abcdef")
+    ///     .session_turns(SessionTurns::Never)
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(config.session_turns(), SessionTurns::Never);
+    /// ```
+    pub fn session_turns(mut self, turns: SessionTurns) -> Self {
+        self.config.turns = turns;
+        self
+    }
     /// HTTP status adapters send for a conflict. Default 409.
     pub fn conflict_status(mut self, status: u16) -> Self {
         self.config.conflict_status = status;
@@ -448,6 +472,7 @@ impl ConfigBuilder {
             conflict_policy: d.conflict_policy,
             conflict_retries: d.conflict_retries,
             conflict_status: d.conflict_status,
+            turns: d.turns,
             cookie_transport: d.cookie_transport,
             token_header: d.token_header,
             prefer_header: d.prefer_header,

@@ -72,6 +72,22 @@ pub enum ConflictPolicy {
     Error,
 }
 
+/// Whether requests of one session on this instance take turns, from loading the session to
+/// saving it ([`ConfigBuilder::session_turns`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionTurns {
+    /// On for a store that waits for IO (Redis, SQL), where a turn costs nothing measurable
+    /// beside a round trip; off for one that never waits (the memory store), where its
+    /// bookkeeping would be a measurable share of a request and a conflict costs no round
+    /// trip. The default.
+    Auto,
+    /// Always.
+    Always,
+    /// Never: concurrent requests of one session each load, and the later save meets the
+    /// conflict policy.
+    Never,
+}
+
 /// Validated session configuration. Build it with [`Config::builder`].
 ///
 /// ```
@@ -112,6 +128,7 @@ pub struct Config {
     pub(crate) conflict_policy: ConflictPolicy,
     pub(crate) conflict_retries: u32,
     pub(crate) conflict_status: u16,
+    pub(crate) turns: SessionTurns,
     pub(crate) cookie_transport: bool,
     pub(crate) token_header: Option<TokenHeader>,
     pub(crate) prefer_header: bool,
@@ -248,6 +265,10 @@ impl Config {
     /// HTTP status for [`crate::SessionError::Conflict`]. Default 409.
     pub fn conflict_status(&self) -> u16 {
         self.conflict_status
+    }
+    /// Whether requests of one session take turns ([`ConfigBuilder::session_turns`]).
+    pub fn session_turns(&self) -> SessionTurns {
+        self.turns
     }
 
     /// Whether the credential travels in a cookie. Default on.

@@ -175,6 +175,8 @@ impl SessionManager {
         // response) is refused with `SessionError::Finished` rather than lost.
         guard.finished = true;
         if !guard.needs_finish() {
+            // Nothing to save: the turn goes now, not with the last clone of the handle.
+            guard.turn = None;
             return None;
         }
         self.verified(session, &mut guard);
@@ -182,6 +184,7 @@ impl SessionManager {
         let plan = decision::decide(config, &facts(config, &guard, status, expires_at));
         let nothing = plan.store == StoreOp::None && plan.cookie == CookieOp::None;
         if nothing && matches!(self.inner.backend, Backend::Store(_)) {
+            guard.turn = None;
             return None;
         }
         let mut state = std::mem::replace(&mut *guard, State::finished(now));

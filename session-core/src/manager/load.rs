@@ -181,6 +181,18 @@ impl SessionManager {
                 }
             }
         };
+        // With turns, one load through this handle's clones; then this request's turn.
+        let mut _loading = None;
+        let turn = match &self.inner.turns {
+            Some(turns) => {
+                _loading = Some(session.shared.loading.lock().await);
+                if !session.lock().needs_load() {
+                    return Ok(());
+                }
+                Some(turns.take(&id).await)
+            }
+            None => None,
+        };
         let record = match store.immediate() {
             Some(store) => {
                 self.store_call(Op::Load, ready(store.load(&id, now)))
@@ -215,6 +227,7 @@ impl SessionManager {
             return Ok(());
         }
         state.phase = Phase::Absent;
+        state.turn = turn;
         if let Some(live) = live {
             state.phase = Phase::Present {
                 version: live.version,

@@ -10,6 +10,7 @@ mod output;
 mod stateless;
 mod store_calls;
 mod stored;
+mod turns;
 mod users;
 
 use std::sync::{Arc, Mutex};
@@ -21,9 +22,11 @@ pub use finish::Finish;
 #[cfg(feature = "http")]
 pub use http_headers::InvalidHeader;
 pub use output::Outcome;
+pub(crate) use turns::Turn;
+use turns::Turns;
 pub use users::UserSession;
 
-use crate::config::Config;
+use crate::config::{Config, SessionTurns};
 use crate::id::SessionId;
 use crate::kit::AuthHashLookup;
 use crate::observe::{Fingerprint, FingerprintKey, Instruments};
@@ -58,6 +61,8 @@ struct Inner {
     fingerprints: FingerprintKey,
     /// Times and counts store calls and what `finish` did.
     instruments: Instruments,
+    /// Where requests of one session take turns; `None` when they do not.
+    turns: Option<Arc<Turns>>,
 }
 
 enum Backend {
@@ -127,8 +132,14 @@ impl SessionManager {
             } => list.backend_name(),
             Backend::Stateless { .. } => "none",
         };
+        let turns = match (config.turns, &backend) {
+            (SessionTurns::Always, Backend::Store(_)) => true,
+            (SessionTurns::Auto, Backend::Store(store)) => store.immediate().is_none(),
+            _ => false,
+        };
         Self {
             inner: Arc::new(Inner {
+                turns: turns.then(Arc::default),
                 fingerprints: FingerprintKey::new(&config.keyring),
                 config,
                 backend,
@@ -190,6 +201,7 @@ impl SessionManager {
         let mut shared = Arc::new(Shared {
             manager: self.clone(),
             now,
+            loading: futures_util::lock::Mutex::new(()),
             secure: transport::is_secure(config, request),
             cookie_withheld: transport::cookie_withheld(config, request),
             candidates: Candidates::default(),

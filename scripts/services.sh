@@ -24,6 +24,17 @@ wait_for() { # name, command...
   log "$name did not come up"; return 1
 }
 
+# Redis's server, its tools (the TLS cluster test creates its cluster with redis-cli) and
+# Sentinel: the failover, TLS and Sentinel tests start their own processes from them.
+if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
+  log "installing redis-server and redis-tools"
+  apt_install redis-server redis-tools
+fi
+if ! command -v redis-sentinel >/dev/null; then
+  log "installing redis-sentinel"
+  apt_install redis-sentinel
+fi
+
 # PostgreSQL
 if ! pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then
   log "starting PostgreSQL"

@@ -8,6 +8,8 @@
 //! | `sqlite` | `SqliteStore` | one machine, persistent; the second embedded default |
 //! | `redis` | `RedisStore` | many processes; expiry by Redis' own TTL |
 //! | `redis-cluster` | `RedisStore` with several seed URLs | Redis Cluster, same type |
+//! | `redis-tls` | `RedisStore` on `rediss://` URLs | TLS (rustls), one node or a cluster |
+//! | `redis-sentinel` | `RedisStore::builder_sentinel` | the master of a Sentinel group, across failovers |
 //! | `postgres` | `PostgresStore` | many processes, sessions next to your data |
 //! | `mysql` | `MySqlStore` | the same on MySQL or MariaDB |
 //! | (always) | [`CachedStore`] | a short-lived read cache in front of any of them |

@@ -1,25 +1,73 @@
-//! One connection type for a single node and a cluster, so `RedisStore` is one type.
+//! One connection type for every way of reaching Redis, so `RedisStore` is one type.
 
 use redis::aio::ConnectionLike;
 use redis::{Cmd, Pipeline, RedisFuture, Value};
 
 use super::pipelined::Pipelined;
 
-/// A cheap-to-clone, auto-reconnecting connection to one node or to a cluster.
+/// A cheap-to-clone connection to one node or to a cluster.
 #[derive(Clone)]
 pub(crate) enum Conn {
+    /// `redis://` and `redis+unix://`: the store's own pipelined link.
     Single(Pipelined),
+    /// `rediss://`, or the application's own `ConnectionManager`: redis-rs reconnects.
+    Manager(redis::aio::ConnectionManager),
+    /// The application's own `MultiplexedConnection`: never reconnected by the store.
+    Multiplexed(redis::aio::MultiplexedConnection),
+    /// The master that the sentinels name, found again after a failover.
+    #[cfg(feature = "redis-sentinel")]
+    Sentinel(super::sentinel::SentinelConn),
     #[cfg(feature = "redis-cluster")]
     Cluster(redis::cluster_async::ClusterConnection),
 }
 
+impl Conn {
+    /// Whether this is a cluster (scripts may not touch keys of several slots).
+    pub(crate) fn is_cluster(&self) -> bool {
+        #[cfg(feature = "redis-cluster")]
+        if let Conn::Cluster(_) = self {
+            return true;
+        }
+        false
+    }
+
+    /// What kind of connection this is, for `Debug`.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Conn::Single(_) => "single node",
+            Conn::Manager(_) => "connection manager",
+            Conn::Multiplexed(_) => "multiplexed connection",
+            #[cfg(feature = "redis-sentinel")]
+            Conn::Sentinel(_) => "sentinel",
+            #[cfg(feature = "redis-cluster")]
+            Conn::Cluster(_) => "cluster",
+        }
+    }
+}
+
+impl std::fmt::Debug for Conn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.kind())
+    }
+}
+
+macro_rules! each {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            Conn::Single($c) => $body,
+            Conn::Manager($c) => $body,
+            Conn::Multiplexed($c) => $body,
+            #[cfg(feature = "redis-sentinel")]
+            Conn::Sentinel($c) => $body,
+            #[cfg(feature = "redis-cluster")]
+            Conn::Cluster($c) => $body,
+        }
+    };
+}
+
 impl ConnectionLike for Conn {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
-        match self {
-            Conn::Single(c) => c.req_packed_command(cmd),
-            #[cfg(feature = "redis-cluster")]
-            Conn::Cluster(c) => c.req_packed_command(cmd),
-        }
+        each!(self, c => c.req_packed_command(cmd))
     }
 
     fn req_packed_commands<'a>(
@@ -28,18 +76,10 @@ impl ConnectionLike for Conn {
         offset: usize,
         count: usize,
     ) -> RedisFuture<'a, Vec<Value>> {
-        match self {
-            Conn::Single(c) => c.req_packed_commands(pipeline, offset, count),
-            #[cfg(feature = "redis-cluster")]
-            Conn::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
-        }
+        each!(self, c => c.req_packed_commands(pipeline, offset, count))
     }
 
     fn get_db(&self) -> i64 {
-        match self {
-            Conn::Single(c) => c.get_db(),
-            #[cfg(feature = "redis-cluster")]
-            Conn::Cluster(c) => c.get_db(),
-        }
+        each!(self, c => c.get_db())
     }
 }

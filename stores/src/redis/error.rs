@@ -8,6 +8,22 @@ pub(crate) fn store_error(err: RedisError) -> StoreError {
     StoreError::new(kind_of(&err), err)
 }
 
+/// Like [`store_error`], for a failed connect: a TLS certificate that was not trusted says
+/// so (a wrong or missing CA is a setting to fix, not an outage).
+pub(crate) fn connect_error(err: RedisError) -> StoreError {
+    let text = err.to_string();
+    if text.contains("invalid peer certificate") {
+        return StoreError::new(
+            StoreErrorKind::Backend,
+            format!(
+                "the Redis server's TLS certificate was not trusted (give its CA with \
+                 `RedisStoreBuilder::tls_ca_pem`): {text}"
+            ),
+        );
+    }
+    store_error(err)
+}
+
 fn kind_of(err: &RedisError) -> StoreErrorKind {
     if err.is_timeout() {
         return StoreErrorKind::Timeout;

@@ -141,32 +141,31 @@ impl RedisStore {
     /// The cluster's masters, in the order of their addresses (`CLUSTER NODES`); the single
     /// node for a single-node store.
     async fn nodes(&self, conn: &mut Conn) -> Result<Vec<Node>, StoreError> {
-        match conn {
-            Conn::Single(_) => Ok(vec![Node::Single]),
-            #[cfg(feature = "redis-cluster")]
-            Conn::Cluster(c) => {
-                use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
-                let mut cmd = redis::cmd("CLUSTER");
-                cmd.arg("NODES");
-                let reply = within(self.timeout, async {
-                    c.route_command(cmd, RoutingInfo::SingleNode(SingleNodeRoutingInfo::Random))
-                        .await
-                        .map_err(store_error)
-                })
-                .await?;
-                let text: String = redis::from_redis_value(reply).map_err(parse_error)?;
-                let mut masters = masters_of(&text);
-                masters.sort();
-                masters.dedup();
-                if masters.is_empty() {
-                    return Err(StoreError::new(
-                        StoreErrorKind::Unavailable,
-                        "CLUSTER NODES lists no master that is up",
-                    ));
-                }
-                Ok(masters)
+        #[cfg(feature = "redis-cluster")]
+        if let Conn::Cluster(c) = conn {
+            use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
+            let mut cmd = redis::cmd("CLUSTER");
+            cmd.arg("NODES");
+            let reply = within(self.timeout, async {
+                c.route_command(cmd, RoutingInfo::SingleNode(SingleNodeRoutingInfo::Random))
+                    .await
+                    .map_err(store_error)
+            })
+            .await?;
+            let text: String = redis::from_redis_value(reply).map_err(parse_error)?;
+            let mut masters = masters_of(&text);
+            masters.sort();
+            masters.dedup();
+            if masters.is_empty() {
+                return Err(StoreError::new(
+                    StoreErrorKind::Unavailable,
+                    "CLUSTER NODES lists no master that is up",
+                ));
             }
+            return Ok(masters);
         }
+        let _ = conn;
+        Ok(vec![Node::Single])
     }
 
     /// One page of session keys after `after`.

@@ -7,6 +7,8 @@ mod inventory;
 mod pipelined;
 mod record;
 mod scripts;
+#[cfg(feature = "redis-sentinel")]
+mod sentinel;
 mod users;
 
 use std::sync::Arc;
@@ -20,7 +22,7 @@ use tokio::sync::OnceCell;
 use crate::deadline::{within, DEFAULT_TIMEOUT};
 use conn::Conn;
 pub use connect_redis::ConnectRedisStore;
-use error::store_error;
+use error::{connect_error, store_error};
 
 /// Sessions in Redis: one string per session under `prefix + id`, expiring through Redis'
 /// own TTL (`PXAT`/`PEXPIREAT` at the record's `expires_at`).
@@ -51,6 +53,18 @@ use error::store_error;
 /// Several URLs (the cluster's seed nodes, feature `redis-cluster`) connect to a Redis
 /// Cluster through the same type, with redis-rs' cluster connection.
 ///
+/// Other ways in, all the same type with the same keys and records:
+///
+/// - `rediss://` (feature `redis-tls`): TLS through rustls, on redis-rs'
+///   [`ConnectionManager`](redis::aio::ConnectionManager) (multiplexed, reconnecting),
+///   trusting the system's roots or the CA given with `RedisStoreBuilder::tls_ca_pem`; a
+///   certificate that is not trusted fails `connect` with [`StoreErrorKind::Backend`] saying
+///   so. With `redis-cluster`, `rediss://` seeds connect to a cluster over TLS alike.
+/// - The application's own connection: [`RedisStore::from_connection_manager`],
+///   [`RedisStore::from_multiplexed_connection`] and (with `redis-cluster`)
+///   `RedisStore::from_cluster_connection`.
+/// - Sentinel (feature `redis-sentinel`): `RedisStore::builder_sentinel`.
+///
 /// Cloning shares the connection.
 ///
 /// ```no_run
@@ -77,10 +91,16 @@ pub struct RedisStore {
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct RedisStoreBuilder {
+    /// Redis URLs, or the sentinels' when `sentinel_master` is set.
     urls: Vec<String>,
     prefix: String,
     timeout: Duration,
     cluster: Option<bool>,
+    /// The application's own connection, used as it is.
+    given: Option<Conn>,
+    sentinel_master: Option<String>,
+    #[cfg(feature = "redis-tls")]
+    tls: Option<redis::TlsCertificates>,
 }
 
 impl RedisStoreBuilder {
@@ -118,6 +138,52 @@ impl RedisStoreBuilder {
         self
     }
 
+    /// Trusts the CA certificate(s) in `pem` (PEM, one or more) for `rediss://` URLs instead
+    /// of the system's roots: for a server whose certificate a private CA signed. Ignored for
+    /// a connection the application gives.
+    ///
+    /// ```
+    /// # let ca_pem = b"-----BEGIN CERTIFICATE-----\n...".to_vec();
+    /// let builder = session_stores::RedisStore::builder(["rediss://redis.internal:6380"])
+    ///     .tls_ca_pem(ca_pem);
+    /// ```
+    #[cfg(feature = "redis-tls")]
+    pub fn tls_ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.tls
+            .get_or_insert(redis::TlsCertificates {
+                client_tls: None,
+                root_cert: None,
+            })
+            .root_cert = Some(pem.into());
+        self
+    }
+
+    /// Presents this client certificate chain and its private key (both PEM) to a
+    /// `rediss://` server that asks for one (`tls-auth-clients yes`).
+    ///
+    /// ```
+    /// # let (cert_pem, key_pem) = (Vec::new(), Vec::new());
+    /// let builder = session_stores::RedisStore::builder(["rediss://redis.internal:6380"])
+    ///     .tls_client_cert_pem(cert_pem, key_pem);
+    /// ```
+    #[cfg(feature = "redis-tls")]
+    pub fn tls_client_cert_pem(
+        mut self,
+        cert_chain: impl Into<Vec<u8>>,
+        key: impl Into<Vec<u8>>,
+    ) -> Self {
+        self.tls
+            .get_or_insert(redis::TlsCertificates {
+                client_tls: None,
+                root_cert: None,
+            })
+            .client_tls = Some(redis::ClientTlsConfig {
+            client_cert: cert_chain.into(),
+            client_key: key.into(),
+        });
+        self
+    }
+
     /// Connects. Fails with [`StoreErrorKind::Unavailable`] or [`StoreErrorKind::Timeout`]
     /// when the server cannot be reached, [`StoreErrorKind::Backend`] for a bad URL (or for
     /// several URLs without the `redis-cluster` feature).
@@ -147,10 +213,17 @@ impl RedisStoreBuilder {
     /// # Ok::<(), session_core::StoreError>(())
     /// ```
     pub fn connect_lazy(self) -> Result<RedisStore, StoreError> {
-        let cluster = self.cluster.unwrap_or(self.urls.len() > 1);
+        let target = if let Some(conn) = &self.given {
+            Target::Given(conn.clone())
+        } else if let Some(master) = &self.sentinel_master {
+            Target::sentinel(&self.urls, master, self.timeout)?
+        } else {
+            let cluster = self.cluster.unwrap_or(self.urls.len() > 1);
+            Target::new(&self, cluster)?
+        };
         Ok(RedisStore {
             conn: Arc::new(OnceCell::new()),
-            target: Arc::new(Target::new(&self.urls, cluster, self.timeout)?),
+            target: Arc::new(target),
             prefix: self.prefix.into(),
             timeout: self.timeout,
         })
@@ -160,17 +233,26 @@ impl RedisStoreBuilder {
 /// Where to connect: checked when the store is built, connected when first needed.
 enum Target {
     Single(ConnectionInfo, Arc<pipelined::Backoff>),
+    /// `rediss://`: redis-rs' connection manager.
+    #[cfg(feature = "redis-tls")]
+    Managed(Box<redis::Client>, redis::aio::ConnectionManagerConfig),
+    /// The application's own connection.
+    Given(Conn),
+    /// The sentinels' URLs, the master's name and how to connect to it.
+    #[cfg(feature = "redis-sentinel")]
+    Sentinel(Vec<String>, String, redis::AsyncConnectionConfig),
     #[cfg(feature = "redis-cluster")]
     // Boxed: the cluster client is twice the size of the single-node one.
     Cluster(Box<redis::cluster::ClusterClient>),
 }
 
 impl Target {
-    fn new(urls: &[String], cluster: bool, timeout: Duration) -> Result<Self, StoreError> {
+    fn new(builder: &RedisStoreBuilder, cluster: bool) -> Result<Self, StoreError> {
+        let urls = &builder.urls;
         if cluster {
-            return Self::cluster(urls, timeout);
+            return Self::cluster(builder);
         }
-        let [url] = urls else {
+        let [url] = urls.as_slice() else {
             return Err(StoreError::new(
                 StoreErrorKind::Backend,
                 format!(
@@ -179,24 +261,91 @@ impl Target {
                 ),
             ));
         };
+        check_tls_feature(url)?;
         let info = url.as_str().into_connection_info().map_err(store_error)?;
+        #[cfg(feature = "redis-tls")]
+        if matches!(info.addr(), redis::ConnectionAddr::TcpTls { .. }) {
+            install_crypto_provider();
+            return Self::managed(info, builder);
+        }
         pipelined::check(&info).map_err(store_error)?;
         Ok(Self::Single(info, Arc::default()))
     }
 
+    /// A `rediss://` node, through redis-rs' connection manager: it reconnects after a
+    /// broken connection (once, at once, then at the next command).
+    #[cfg(feature = "redis-tls")]
+    fn managed(info: ConnectionInfo, builder: &RedisStoreBuilder) -> Result<Self, StoreError> {
+        let client = match &builder.tls {
+            Some(certs) => redis::Client::build_with_tls(info, certs.clone()),
+            None => redis::Client::open(info),
+        }
+        .map_err(store_error)?;
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(builder.timeout))
+            // Every operation runs `within` the store's timeout already.
+            .set_response_timeout(None)
+            .set_number_of_retries(1)
+            .set_min_delay(Duration::from_millis(25))
+            .set_max_delay(Duration::from_secs(1));
+        Ok(Self::Managed(Box::new(client), config))
+    }
+
+    #[cfg(feature = "redis-sentinel")]
+    fn sentinel(sentinels: &[String], master: &str, timeout: Duration) -> Result<Self, StoreError> {
+        if sentinels.is_empty() {
+            return Err(StoreError::new(
+                StoreErrorKind::Backend,
+                "Redis Sentinel needs at least one sentinel URL",
+            ));
+        }
+        for url in sentinels {
+            url.as_str().into_connection_info().map_err(store_error)?;
+        }
+        let config = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(timeout))
+            .set_response_timeout(None);
+        Ok(Self::Sentinel(
+            sentinels.to_vec(),
+            master.to_owned(),
+            config,
+        ))
+    }
+
+    #[cfg(not(feature = "redis-sentinel"))]
+    fn sentinel(_: &[String], _: &str, _: Duration) -> Result<Self, StoreError> {
+        Err(StoreError::new(
+            StoreErrorKind::Backend,
+            "Redis Sentinel needs the `redis-sentinel` feature of session-stores",
+        ))
+    }
+
     #[cfg(feature = "redis-cluster")]
-    fn cluster(urls: &[String], timeout: Duration) -> Result<Self, StoreError> {
-        let client = redis::cluster::ClusterClient::builder(urls.iter().map(String::as_str))
-            .connection_timeout(timeout)
-            .response_timeout(timeout)
-            .retries(1)
-            .build()
-            .map_err(store_error)?;
+    fn cluster(builder: &RedisStoreBuilder) -> Result<Self, StoreError> {
+        for url in &builder.urls {
+            check_tls_feature(url)?;
+        }
+        #[cfg(feature = "redis-tls")]
+        if builder.urls.iter().any(|url| url.starts_with("rediss://")) {
+            install_crypto_provider();
+        }
+        let timeout = builder.timeout;
+        let client =
+            redis::cluster::ClusterClient::builder(builder.urls.iter().map(String::as_str))
+                .connection_timeout(timeout)
+                .response_timeout(timeout)
+                .retries(1);
+        #[cfg(feature = "redis-tls")]
+        let client = match &builder.tls {
+            Some(certs) => client.certs(certs.clone()),
+            None => client,
+        };
+        let client = client.build().map_err(store_error)?;
         Ok(Self::Cluster(Box::new(client)))
     }
 
     #[cfg(not(feature = "redis-cluster"))]
-    fn cluster(_: &[String], _: Duration) -> Result<Self, StoreError> {
+    fn cluster(_: &RedisStoreBuilder) -> Result<Self, StoreError> {
         Err(StoreError::new(
             StoreErrorKind::Backend,
             "Redis Cluster needs the `redis-cluster` feature of session-stores",
@@ -210,25 +359,84 @@ impl Target {
                 pipelined::Pipelined::new(info.clone(), backoff.clone())
                     .connect()
                     .await
-                    .map_err(store_error)?,
+                    .map_err(connect_error)?,
+            )),
+            #[cfg(feature = "redis-tls")]
+            Self::Managed(client, config) => Ok(Conn::Manager(
+                redis::aio::ConnectionManager::new_with_config((**client).clone(), config.clone())
+                    .await
+                    .map_err(connect_error)?,
+            )),
+            Self::Given(conn) => Ok(conn.clone()),
+            #[cfg(feature = "redis-sentinel")]
+            Self::Sentinel(sentinels, master, config) => Ok(Conn::Sentinel(
+                sentinel::SentinelConn::new(sentinels, master, config.clone())
+                    .map_err(store_error)?
+                    .connect()
+                    .await
+                    .map_err(connect_error)?,
             )),
             #[cfg(feature = "redis-cluster")]
             Self::Cluster(client) => Ok(Conn::Cluster(
-                client.get_async_connection().await.map_err(store_error)?,
+                client.get_async_connection().await.map_err(connect_error)?,
             )),
+        }
+    }
+
+    /// Whether this is a cluster (scripts may not touch keys of several slots).
+    fn is_cluster(&self) -> bool {
+        match self {
+            Self::Given(conn) => conn.is_cluster(),
+            #[cfg(feature = "redis-cluster")]
+            Self::Cluster(_) => true,
+            _ => false,
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Single(..) => "single node",
+            #[cfg(feature = "redis-tls")]
+            Self::Managed(..) => "single node (TLS)",
+            Self::Given(conn) => conn.kind(),
+            #[cfg(feature = "redis-sentinel")]
+            Self::Sentinel(..) => "sentinel",
+            #[cfg(feature = "redis-cluster")]
+            Self::Cluster(_) => "cluster",
         }
     }
 }
 
+/// Makes rustls' ring provider the process' default unless one is set already: redis-rs
+/// builds its TLS configuration on the default, and rustls cannot pick one by itself when
+/// another crate of the application compiles in a second provider (aws-lc-rs).
+///
+/// ring rather than aws-lc-rs: it builds quickly with a C compiler alone. rustls 0.23.4x
+/// deprecates ring's provider because it lacks post-quantum key exchange; an application
+/// that wants it installs aws-lc-rs' provider before connecting, and this one then stands
+/// aside.
+#[cfg(feature = "redis-tls")]
+#[allow(deprecated)]
+fn install_crypto_provider() {
+    // An error only means that the application installed its own first.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Refuses `rediss://` clearly when TLS is not built in.
+fn check_tls_feature(url: &str) -> Result<(), StoreError> {
+    if cfg!(feature = "redis-tls") || !url.starts_with("rediss://") {
+        return Ok(());
+    }
+    Err(StoreError::new(
+        StoreErrorKind::Backend,
+        "rediss:// (TLS) needs the `redis-tls` feature of session-stores",
+    ))
+}
+
 impl std::fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let kind = match *self.target {
-            Target::Single(..) => "single node",
-            #[cfg(feature = "redis-cluster")]
-            Target::Cluster(_) => "cluster",
-        };
         f.debug_struct("RedisStore")
-            .field("connection", &kind)
+            .field("connection", &self.target.kind())
             .field("prefix", &self.prefix)
             .field("timeout", &self.timeout)
             .finish()
@@ -248,6 +456,101 @@ impl RedisStore {
             prefix: "sess:".to_owned(),
             timeout: DEFAULT_TIMEOUT,
             cluster: None,
+            given: None,
+            sentinel_master: None,
+            #[cfg(feature = "redis-tls")]
+            tls: None,
+        }
+    }
+
+    fn builder_given(conn: Conn) -> RedisStoreBuilder {
+        RedisStoreBuilder {
+            given: Some(conn),
+            ..Self::builder(std::iter::empty::<String>())
+        }
+    }
+
+    /// A builder for a store on the application's own redis-rs
+    /// [`ConnectionManager`](redis::aio::ConnectionManager) (redis 1.x), which reconnects by
+    /// itself; the store uses it as it is (its URL, TLS, retries and timeouts are the
+    /// application's). The builder's `prefix` and `timeout` apply, `cluster` and the TLS
+    /// settings are ignored. [`RedisStore::with_own_connection`] shares this connection.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = redis::Client::open("redis://127.0.0.1:6379")?;
+    /// let manager = redis::aio::ConnectionManager::new(client).await?;
+    /// let store = session_stores::RedisStore::from_connection_manager(manager)
+    ///     .prefix("app:")
+    ///     .connect()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn from_connection_manager(manager: redis::aio::ConnectionManager) -> RedisStoreBuilder {
+        Self::builder_given(Conn::Manager(manager))
+    }
+
+    /// A builder for a store on the application's own redis-rs
+    /// [`MultiplexedConnection`](redis::aio::MultiplexedConnection) (redis 1.x). It does not
+    /// reconnect: once it breaks, every operation fails with
+    /// [`StoreErrorKind::Unavailable`]; prefer [`RedisStore::from_connection_manager`]. The
+    /// builder's `prefix` and `timeout` apply, `cluster` and the TLS settings are ignored.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = redis::Client::open("redis://127.0.0.1:6379")?;
+    /// let conn = client.get_multiplexed_async_connection().await?;
+    /// let store = session_stores::RedisStore::from_multiplexed_connection(conn).connect().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn from_multiplexed_connection(
+        conn: redis::aio::MultiplexedConnection,
+    ) -> RedisStoreBuilder {
+        Self::builder_given(Conn::Multiplexed(conn))
+    }
+
+    /// A builder for a store on the application's own redis-rs
+    /// [`ClusterConnection`](redis::cluster_async::ClusterConnection) (redis 1.x). The
+    /// builder's `prefix` and `timeout` apply, `cluster` and the TLS settings are ignored.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = redis::cluster::ClusterClient::new(vec!["redis://127.0.0.1:7000"])?;
+    /// let conn = client.get_async_connection().await?;
+    /// let store = session_stores::RedisStore::from_cluster_connection(conn).connect().await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "redis-cluster")]
+    pub fn from_cluster_connection(
+        conn: redis::cluster_async::ClusterConnection,
+    ) -> RedisStoreBuilder {
+        Self::builder_given(Conn::Cluster(conn))
+    }
+
+    /// A builder for a store on the master named `master_name` that the sentinels at
+    /// `sentinels` (`redis://host:26379` URLs) monitor (feature `redis-sentinel`). The store
+    /// asks the sentinels for the master, checks its role and connects to it; once that
+    /// connection breaks or the node answers `READONLY` (a failover), the next operation asks
+    /// the sentinels again and connects to the new master.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), session_core::StoreError> {
+    /// let store = session_stores::RedisStore::builder_sentinel(
+    ///     ["redis://sentinel-1:26379", "redis://sentinel-2:26379", "redis://sentinel-3:26379"],
+    ///     "mymaster",
+    /// )
+    /// .connect()
+    /// .await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "redis-sentinel")]
+    pub fn builder_sentinel<U: Into<String>>(
+        sentinels: impl IntoIterator<Item = U>,
+        master_name: impl Into<String>,
+    ) -> RedisStoreBuilder {
+        RedisStoreBuilder {
+            sentinel_master: Some(master_name.into()),
+            ..Self::builder(sentinels)
         }
     }
 

@@ -20,7 +20,7 @@ impl RedisStore {
 
     /// Whether scripts may touch keys of several slots (a record and its user's set).
     pub(super) fn single_node(&self) -> bool {
-        matches!(*self.target, super::Target::Single(..))
+        !self.target.is_cluster()
     }
 
     /// Runs `script` (`SAVE` or `CREATE`, which share their arguments) for `record`, with

@@ -53,7 +53,7 @@ fn unsupported() -> RedisError {
     RedisError::from((
         ErrorKind::InvalidClientConfig,
         "unsupported Redis address",
-        "use redis:// or redis+unix:// (TLS is not built in)".to_owned(),
+        "use redis://, redis+unix:// or (feature `redis-tls`) rediss://".to_owned(),
     ))
 }
 

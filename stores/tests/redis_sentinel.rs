@@ -1,0 +1,180 @@
+//! Redis Sentinel against real servers this test starts on spare loopback ports (and kills
+//! by pid): a master, a replica and three sentinels. The store connects through the
+//! sentinels, passes the store suite, and after the master is killed (SIGKILL) and the
+//! sentinels promote the replica, works again against the new master within 30 s.
+//! A missing `redis-server` fails this test; it never skips.
+#![cfg(feature = "redis-sentinel")]
+// Real servers on real clocks: waits are bounded in wall time and records expire in real time.
+#![allow(clippy::disallowed_methods)]
+
+mod redis_procs;
+
+use std::time::{Duration, Instant};
+
+use redis_procs::{cli, spare_port, Proc, TempDir};
+use session_core::{Record, SessionId, Store};
+use session_stores::RedisStore;
+use session_tests::store_suite::{run_store_suite, CASES};
+use time::OffsetDateTime;
+
+const MASTER: &str = "mymaster";
+
+fn node(dir: &TempDir, name: &str, port: u16, extra: &[String]) -> Proc {
+    let dir = dir.path().join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut args: Vec<String> = [
+        "--port",
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        &dir.display().to_string(),
+    ]
+    .iter()
+    .map(|a| (*a).to_owned())
+    .collect();
+    args.extend_from_slice(extra);
+    Proc::start(port, args)
+}
+
+fn sentinel(dir: &TempDir, index: usize, master_port: u16) -> Proc {
+    let port = spare_port();
+    let home = dir.path().join(format!("sentinel-{index}"));
+    std::fs::create_dir_all(&home).unwrap();
+    let conf = home.join("sentinel.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "port {port}\nbind 127.0.0.1\ndir {home}\n\
+             sentinel monitor {MASTER} 127.0.0.1 {master_port} 2\n\
+             sentinel down-after-milliseconds {MASTER} 1000\n\
+             sentinel failover-timeout {MASTER} 5000\n\
+             sentinel parallel-syncs {MASTER} 1\n",
+            home = home.display()
+        ),
+    )
+    .unwrap();
+    Proc::start(
+        port,
+        vec![conf.display().to_string(), "--sentinel".to_owned()],
+    )
+}
+
+/// Waits (bounded) until `ready` holds.
+async fn wait_for(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ready() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn record(payload: &[u8]) -> Record {
+    Record::new(
+        payload.to_vec(),
+        OffsetDateTime::now_utc() + time::Duration::minutes(5),
+        1,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_store_follows_the_master_through_a_failover() {
+    let dir = TempDir::new("sentinel");
+    let master_port = spare_port();
+    let mut master = node(&dir, "master", master_port, &[]);
+    let replica_port = spare_port();
+    let _replica = node(
+        &dir,
+        "replica",
+        replica_port,
+        &[
+            "--replicaof".to_owned(),
+            "127.0.0.1".to_owned(),
+            master_port.to_string(),
+        ],
+    );
+    let sentinels: Vec<Proc> = (0..3).map(|i| sentinel(&dir, i, master_port)).collect();
+    wait_for("the replica to sync", Duration::from_secs(10), || {
+        cli(replica_port, &["INFO", "replication"]).contains("master_link_status:up")
+    })
+    .await;
+    wait_for(
+        "the sentinels to know each other and the replica",
+        Duration::from_secs(15),
+        || {
+            sentinels.iter().all(|s| {
+                cli(s.port, &["SENTINEL", "CKQUORUM", MASTER]).contains("3 usable")
+                    && cli(s.port, &["SENTINEL", "REPLICAS", MASTER])
+                        .contains(&replica_port.to_string())
+            })
+        },
+    )
+    .await;
+
+    let urls: Vec<String> = sentinels
+        .iter()
+        .map(|s| format!("redis://127.0.0.1:{}", s.port))
+        .collect();
+    let store = RedisStore::builder_sentinel(urls, MASTER)
+        .prefix("sentinel:")
+        .timeout(Duration::from_secs(1))
+        .connect()
+        .await
+        .expect("connects to the master through the sentinels");
+    assert!(format!("{store:?}").contains("sentinel"), "{store:?}");
+    assert_eq!(
+        run_store_suite("redis-sentinel", store.clone()).await,
+        CASES.len()
+    );
+
+    let before = SessionId::generate().unwrap();
+    store.create(&before, &record(b"before")).await.unwrap();
+    // The replica has it before the master dies.
+    assert!(cli(master_port, &["WAIT", "1", "2000"]).trim() == "1");
+
+    let failover = Instant::now();
+    master.kill();
+    let mut failures = 0;
+    loop {
+        match store.load(&before, OffsetDateTime::now_utc()).await {
+            Ok(Some(record)) => {
+                if store.save(&before, &record, record.version).await.is_ok() {
+                    break;
+                }
+                failures += 1;
+            }
+            Ok(None) => panic!("the promoted replica lost the session"),
+            Err(_) => failures += 1,
+        }
+        assert!(
+            failover.elapsed() < Duration::from_secs(30),
+            "the store did not reach a new master within 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let promoted = cli(
+        sentinels[0].port,
+        &["SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER],
+    );
+    assert!(
+        promoted.contains(&replica_port.to_string()),
+        "the sentinels name {promoted:?}"
+    );
+    eprintln!(
+        "failover: the store wrote to the new master {:?} after the kill, {failures} failed operations",
+        failover.elapsed()
+    );
+    let after = SessionId::generate().unwrap();
+    store.create(&after, &record(b"after")).await.unwrap();
+    let loaded = store.load(&after, OffsetDateTime::now_utc()).await.unwrap();
+    assert_eq!(loaded.expect("written to the new master").payload, b"after");
+    assert_eq!(
+        cli(replica_port, &["ROLE"]).lines().next(),
+        Some("master"),
+        "the replica was promoted"
+    );
+}

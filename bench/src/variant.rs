@@ -55,6 +55,9 @@ pub enum Layer {
     OursMemory,
     /// Ours with `RedisStore`.
     OursRedis,
+    /// Ours with `RedisStore` on redis-rs's `ConnectionManager` (axum only): against
+    /// `OursRedis` (the store's own pipelined connection), what that connection is worth.
+    OursRedisClient,
     /// Ours with `MemoryStore`, its metrics (feature `metrics`) recorded by a Prometheus
     /// recorder (axum only): against `OursMemory`, in the same build and run, what recording
     /// them costs.
@@ -81,7 +84,10 @@ impl Layer {
     pub fn uses_redis(self) -> bool {
         matches!(
             self,
-            Self::OursRedis | Self::TowerSessionsRedis | Self::ActixSessionRedis
+            Self::OursRedis
+                | Self::OursRedisClient
+                | Self::TowerSessionsRedis
+                | Self::ActixSessionRedis
         )
     }
 
@@ -96,9 +102,10 @@ impl Layer {
     pub fn scenarios(self) -> &'static [Scenario] {
         match self {
             Self::Bare => &[Scenario::Bare],
-            Self::OursRedis | Self::TowerSessionsRedis | Self::ActixSessionRedis => {
-                &[Scenario::Read, Scenario::Rw]
-            }
+            Self::OursRedis
+            | Self::OursRedisClient
+            | Self::TowerSessionsRedis
+            | Self::ActixSessionRedis => &[Scenario::Read, Scenario::Rw],
             _ => &Scenario::WITH_SESSION,
         }
     }
@@ -193,6 +200,11 @@ pub const VARIANTS: &[Variant] = &[
     ),
     v("floor-axum", Framework::Axum, Layer::Floor),
     v("ours-axum-redis", Framework::Axum, Layer::OursRedis),
+    v(
+        "ours-axum-redis-client",
+        Framework::Axum,
+        Layer::OursRedisClient,
+    ),
     v(
         "towersessions-redis",
         Framework::Axum,

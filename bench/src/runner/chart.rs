@@ -36,10 +36,11 @@ pub struct Chart {
 }
 
 /// The layers drawn, in their order within a scenario, with their legend label and colour.
-const SERIES: [(Layer, &str, &str); 8] = [
+const SERIES: [(Layer, &str, &str); 9] = [
     (Layer::OursMemory, "ours, memory", "#1f77b4"),
     (Layer::OursMetrics, "ours, memory, metrics", "#6baed6"),
     (Layer::OursRedis, "ours, Redis", "#9ecae1"),
+    (Layer::OursRedisClient, "ours, Redis (redis-rs)", "#c6dbef"),
     (
         Layer::TowerSessionsMemory,
         "tower-sessions, memory",

@@ -27,6 +27,9 @@ pub(super) fn run(layer: Layer, addr: SocketAddr, redis: Option<String>) -> Resu
             (Layer::OursRedis, Some(url)) => ours_routes().layer(session_axum::SessionLayer::new(
                 super::ours_redis(&url).await?,
             )),
+            (Layer::OursRedisClient, Some(url)) => ours_routes().layer(
+                session_axum::SessionLayer::new(super::ours_redis_client(&url).await?),
+            ),
             (Layer::TowerSessionsRedis, Some(url)) => {
                 let store = TsRedisStore::new(fred_pool(&url).await?);
                 ts_routes().layer(SessionManagerLayer::new(store).with_secure(false))

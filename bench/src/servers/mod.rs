@@ -104,6 +104,22 @@ async fn ours_redis(url: &str) -> Result<SessionManager, BenchError> {
 }
 
 /// Our Redis store, connected (so that a bad URL or a missing server fails at start).
+/// Our manager with the Redis store on redis-rs's `ConnectionManager` (multiplexed, one
+/// connection), as an application passing its own client has it.
+async fn ours_redis_client(url: &str) -> Result<SessionManager, BenchError> {
+    let failed = |e: redis::RedisError| BenchError::Store(e.to_string());
+    let client = redis::Client::open(url).map_err(failed)?;
+    let manager = redis::aio::ConnectionManager::new(client)
+        .await
+        .map_err(failed)?;
+    let store = RedisStore::from_connection_manager(manager)
+        .prefix("ours-client:")
+        .connect()
+        .await
+        .map_err(|e| BenchError::Store(e.to_string()))?;
+    Ok(SessionManager::new(ours_config()?, store))
+}
+
 async fn ours_redis_store(url: &str) -> Result<RedisStore, BenchError> {
     RedisStore::builder([url])
         .prefix("ours:")

@@ -32,9 +32,15 @@ fn kind_of(err: &RedisError) -> StoreErrorKind {
         return StoreErrorKind::Unavailable;
     }
     match err.kind() {
+        // No sentinel names a reachable master: a failover in progress (also a master name
+        // the sentinels do not know, which looks the same to them).
         ErrorKind::ClusterConnectionNotFound
+        | ErrorKind::MasterNameNotFoundBySentinel
         | ErrorKind::Server(
             ServerErrorKind::BusyLoading
+            // Slots moving (a cluster failover) faster than the client's retries follow.
+            | ServerErrorKind::Moved
+            | ServerErrorKind::Ask
             | ServerErrorKind::TryAgain
             | ServerErrorKind::ClusterDown
             | ServerErrorKind::MasterDown,

@@ -10,6 +10,7 @@ mod scripts;
 #[cfg(feature = "redis-sentinel")]
 mod sentinel;
 mod users;
+mod wait;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +24,7 @@ use crate::deadline::{within, DEFAULT_TIMEOUT};
 use conn::Conn;
 pub use connect_redis::ConnectRedisStore;
 use error::{connect_error, store_error};
+use wait::{WaitForReplicas, Write};
 
 /// Sessions in Redis: one string per session under `prefix + id`, expiring through Redis'
 /// own TTL (`PXAT`/`PEXPIREAT` at the record's `expires_at`).
@@ -85,6 +87,7 @@ pub struct RedisStore {
     target: Arc<Target>,
     prefix: Arc<str>,
     timeout: Duration,
+    wait: Option<WaitForReplicas>,
 }
 
 /// Configures a [`RedisStore`].
@@ -99,6 +102,7 @@ pub struct RedisStoreBuilder {
     /// The application's own connection, used as it is.
     given: Option<Conn>,
     sentinel_master: Option<String>,
+    wait: Option<WaitForReplicas>,
     #[cfg(feature = "redis-tls")]
     tls: Option<redis::TlsCertificates>,
 }
@@ -124,6 +128,40 @@ impl RedisStoreBuilder {
     /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Makes every write (`create`, `save`, `touch`, `delete`) wait until at least `replicas`
+    /// replicas have it: the write is followed by `WAIT replicas timeout` in the same
+    /// pipeline, on the same connection, and fails with [`StoreErrorKind::Timeout`] when
+    /// fewer replicas acknowledged it within `timeout`. Default: off.
+    ///
+    /// Redis replicates asynchronously: without this, the master acknowledges a write before
+    /// any replica has it, and a failover (Sentinel promoting a replica after the master
+    /// died) loses the writes the replica had not received yet, although the application saw
+    /// them succeed. With it, a write succeeds only once `replicas` replicas hold it, so a
+    /// failover to one of them keeps every acknowledged write, at the cost of a round trip
+    /// from the master to a replica on every write. (Sentinel promotes the replica with the
+    /// most data; with several replicas and `replicas` below their number, an acknowledged
+    /// write survives only if one that has it is promoted.)
+    ///
+    /// A write that fails this way did reach the master: it may still be there (and reach
+    /// the replicas later), or be lost in a failover; retrying is safe for a compare-and-set
+    /// `save`. While fewer than `replicas` replicas are connected (after a failover, before
+    /// a replica of the new master has synchronised), every write fails. `WAIT` blocks the
+    /// connection it runs on, so on the store's shared connection the commands queued behind
+    /// it wait too; keep `timeout` short (tens of ms on one network) and below the store's
+    /// [`timeout`](Self::timeout). `WAIT` is not `WAITAOF`: it says a replica received the
+    /// write, not that anyone wrote it to disk. Not for a cluster: `connect` fails with
+    /// [`StoreErrorKind::Unsupported`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let builder = session_stores::RedisStore::builder(["redis://127.0.0.1"])
+    ///     .wait_for_replicas(1, Duration::from_millis(100));
+    /// ```
+    pub fn wait_for_replicas(mut self, replicas: u32, timeout: Duration) -> Self {
+        self.wait = (replicas > 0).then_some(WaitForReplicas { replicas, timeout });
         self
     }
 
@@ -221,11 +259,18 @@ impl RedisStoreBuilder {
             let cluster = self.cluster.unwrap_or(self.urls.len() > 1);
             Target::new(&self, cluster)?
         };
+        if self.wait.is_some() && target.is_cluster() {
+            return Err(StoreError::new(
+                StoreErrorKind::Unsupported,
+                "`wait_for_replicas` is not supported on a Redis Cluster",
+            ));
+        }
         Ok(RedisStore {
             conn: Arc::new(OnceCell::new()),
             target: Arc::new(target),
             prefix: self.prefix.into(),
             timeout: self.timeout,
+            wait: self.wait,
         })
     }
 }
@@ -439,6 +484,7 @@ impl std::fmt::Debug for RedisStore {
             .field("connection", &self.target.kind())
             .field("prefix", &self.prefix)
             .field("timeout", &self.timeout)
+            .field("wait_for_replicas", &self.wait)
             .finish()
     }
 }
@@ -458,6 +504,7 @@ impl RedisStore {
             cluster: None,
             given: None,
             sentinel_master: None,
+            wait: None,
             #[cfg(feature = "redis-tls")]
             tls: None,
         }
@@ -633,17 +680,16 @@ impl Store for RedisStore {
         let mut conn = self.conn().await?;
         let expires = record::pexpireat_arg(unix_millis(record.expires_at));
         let value = record::encode(record)?;
-        let reply: Option<String> = within(self.timeout, async {
-            redis::cmd("SET")
-                .arg(self.key(id))
-                .arg(value)
-                .arg("NX")
-                .arg("PXAT")
-                .arg(expires)
-                .query_async(&mut conn)
-                .await
-                .map_err(store_error)
-        })
+        let mut set = redis::cmd("SET");
+        set.arg(self.key(id))
+            .arg(value)
+            .arg("NX")
+            .arg("PXAT")
+            .arg(expires);
+        let reply: Option<String> = within(
+            self.timeout,
+            wait::run(&mut conn, Write::Cmd(set), self.wait),
+        )
         .await?;
         match reply {
             Some(_) => Ok(()),
@@ -678,25 +724,22 @@ impl Store for RedisStore {
             // Lets the script find the user's set and keep it alive as long as the record.
             invocation.arg(&*self.prefix);
         }
-        within(self.timeout, async {
-            invocation
-                .invoke_async::<i64>(&mut conn)
-                .await
-                .map_err(store_error)
-        })
+        within(
+            self.timeout,
+            wait::run::<i64>(&mut conn, Write::Script(&invocation), self.wait),
+        )
         .await?;
         Ok(())
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
-        within(self.timeout, async {
-            redis::cmd("DEL")
-                .arg(self.key(id))
-                .query_async::<i64>(&mut conn)
-                .await
-                .map_err(store_error)
-        })
+        let mut del = redis::cmd("DEL");
+        del.arg(self.key(id));
+        within(
+            self.timeout,
+            wait::run::<i64>(&mut conn, Write::Cmd(del), self.wait),
+        )
         .await?;
         Ok(())
     }

@@ -119,8 +119,17 @@ impl ConnectionLike for SentinelConn {
         Box::pin(async move {
             let (generation, mut conn) = self.current().await?;
             let reply = conn.req_packed_commands(pipeline, offset, count).await;
-            if let Err(err) = &reply {
-                self.after_error(generation, err);
+            match &reply {
+                Err(err) => self.after_error(generation, err),
+                // A pipeline's server errors come back as values (`wait_for_replicas` sends
+                // the write and its `WAIT` as one): a demoted master answers `READONLY` there.
+                Ok(values) => {
+                    for value in values {
+                        if let Value::ServerError(err) = value {
+                            self.after_error(generation, &RedisError::from(err.clone()));
+                        }
+                    }
+                }
             }
             reply
         })

@@ -46,12 +46,14 @@ impl RedisStore {
             .arg(expires)
             .arg(id.as_str());
         let mut conn = self.conn().await?;
-        let outcome: i64 = within(self.timeout, async {
-            invocation
-                .invoke_async(&mut conn)
-                .await
-                .map_err(store_error)
-        })
+        let outcome: i64 = within(
+            self.timeout,
+            super::wait::run(
+                &mut conn,
+                super::wait::Write::Script(&invocation),
+                self.wait,
+            ),
+        )
         .await?;
         if let (Some(set), false, 1) = (set, self.single_node(), outcome) {
             let mut index = scripts::INDEX.key(set);

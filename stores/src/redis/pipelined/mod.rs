@@ -6,7 +6,9 @@
 //! scripts (with their `NOSCRIPT` fallback) and typed replies stay redis-rs'. What it
 //! replaces is redis-rs' multiplexed connection and its connection manager, which per
 //! command sent a message through a channel to their IO task, cloned a shared future and
-//! ran a second timer beside the store's own; profiled in `BENCHMARKS.md`.
+//! ran a second timer beside the store's own. End to end against a store on redis-rs'
+//! `ConnectionManager` (`bench/run.sh paired`, `ours-axum-redis` and `ours-axum-redis-client`,
+//! same server and run): `read` at 0.52 of bare against 0.48, `rw` at 0.33 against 0.31.
 
 mod backoff;
 mod link;

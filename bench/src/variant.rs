@@ -55,8 +55,9 @@ pub enum Layer {
     OursMemory,
     /// Ours with `RedisStore`.
     OursRedis,
-    /// Ours with `RedisStore` on redis-rs's `ConnectionManager` (axum only): against
-    /// `OursRedis` (the store's own pipelined connection), what that connection is worth.
+    /// Ours with `RedisStore` on the application's own redis-rs `ConnectionManager` (axum
+    /// only): against `OursRedis` (the store connecting from its URL, on a
+    /// `ConnectionManager` of its own), what handing over the client costs.
     OursRedisClient,
     /// Ours with `MemoryStore`, its metrics (feature `metrics`) recorded by a Prometheus
     /// recorder (axum only): against `OursMemory`, in the same build and run, what recording

@@ -282,7 +282,7 @@ const SESSIONS: usize = 100_000;
 #[tokio::test(flavor = "multi_thread")]
 async fn migrate_100k_sessions_redis_to_postgres_and_back() {
     // 100,000 sessions in Redis (JSON codec), a third bound to users, expiring over the
-    // next days; written through the store's pipelined connection, 512 at a time.
+    // next days; written through the store's connection, 512 at a time.
     let prefix = format!("{}:", unique("big"));
     let back_prefix = format!("{}:", unique("back"));
     let source = RedisStore::builder([redis_url()])

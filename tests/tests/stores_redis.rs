@@ -286,8 +286,7 @@ async fn the_urls_password_and_database_are_used() {
 
 /// A connect given up half-way (the server accepted the connection but never answered the
 /// handshake) must not leave that connection open: each timed-out attempt would otherwise
-/// leak one, forever. And the requests right after it fail at once instead of each waiting
-/// out its timeout on a new attempt.
+/// leak one, forever. And every request meanwhile fails within the store's timeout.
 #[tokio::test(flavor = "multi_thread")]
 async fn connects_given_up_half_way_leave_no_connection_behind() {
     let Some(mut server) = or_skip("redis-server", RedisServer::start().await) else {
@@ -312,20 +311,21 @@ async fn connects_given_up_half_way_leave_no_connection_behind() {
     let now = OffsetDateTime::now_utc();
     let err = store.load(&id, now).await.unwrap_err();
     assert_eq!(err.kind(), session_core::StoreErrorKind::Timeout, "{err:?}");
-    // Turned away at once while the wait lasts (25 ms at first); on a busy machine the wait
-    // may end between two loads, and that load tries (and times out) again.
-    let mut turned_away = 0;
+    // Each load tries to connect again and gives up at the store's timeout, never later.
     for _ in 0..4 {
+        #[allow(clippy::disallowed_methods)] // Measures how long the load took.
+        let started = std::time::Instant::now();
         let err = store.load(&id, now).await.unwrap_err();
-        match err.kind() {
-            session_core::StoreErrorKind::Unavailable => {
-                assert!(err.to_string().contains("next connect"), "{err}");
-                turned_away += 1;
-            }
-            kind => assert_eq!(kind, session_core::StoreErrorKind::Timeout, "{err:?}"),
-        }
+        assert!(
+            err.is_unavailable() || err.kind() == session_core::StoreErrorKind::Timeout,
+            "{err:?}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_millis(200 + 300),
+            "a load outlasted the store's timeout: {:?}",
+            started.elapsed()
+        );
     }
-    assert!(turned_away > 0, "no load was turned away during the wait");
     server.resume().await;
     // The resumed server reads the queued handshakes and then the closes of those sockets.
     for _ in 0..100 {
@@ -335,7 +335,7 @@ async fn connects_given_up_half_way_leave_no_connection_behind() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(clients(&server), before, "connections left open");
-    // Served again once the wait after the failed connect (at most a second) is over.
+    // Served again by the next connect.
     let mut loaded = store.load(&id, now).await;
     for _ in 0..40 {
         if loaded.is_ok() {

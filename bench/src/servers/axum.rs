@@ -76,7 +76,7 @@ pub fn app(layer: Layer) -> Result<Router, BenchError> {
     }
 }
 
-/// One fred client (auto-pipelined, like our one pipelined connection).
+/// One fred client (auto-pipelined, like our one multiplexed connection).
 async fn fred_pool(url: &str) -> Result<Pool, BenchError> {
     let store_err =
         |e: tower_sessions_redis_store::fred::error::Error| BenchError::Store(e.to_string());

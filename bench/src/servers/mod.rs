@@ -95,7 +95,7 @@ pub(crate) fn ours_memory() -> Result<SessionManager, BenchError> {
     ))
 }
 
-/// Our manager with the Redis store, one pipelined connection.
+/// Our manager with the Redis store, one redis-rs `ConnectionManager`.
 async fn ours_redis(url: &str) -> Result<SessionManager, BenchError> {
     Ok(SessionManager::new(
         ours_config()?,

@@ -4,7 +4,6 @@ mod conn;
 mod connect_redis;
 mod error;
 mod inventory;
-mod pipelined;
 mod record;
 mod scripts;
 #[cfg(feature = "redis-sentinel")]
@@ -12,6 +11,8 @@ mod sentinel;
 mod users;
 mod wait;
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,16 +40,15 @@ use wait::{WaitForReplicas, Write};
 /// `prefix + "user:" + user`, written by the same script as the record (a record bound to a
 /// user is created by a script too); listing costs an `SMEMBERS` and an `MGET`.
 ///
-/// A single node is reached over one pipelined connection (`redis://` or `redis+unix://`,
-/// with the URL's password and database): the commands of all concurrent requests are
-/// written together and the replies handed back in order. After the connection breaks, the
-/// next operation connects again. After a failed connect, operations fail at once with
-/// [`StoreErrorKind::Unavailable`] for a wait that starts at 25 ms and doubles with each
-/// further failure up to 1 s, so that an outage costs no timeouts and no storm of connects.
-/// A connect still unanswered at an operation's timeout counts as failed too (a server that
-/// is slow to accept looks like one that is down); a server that answers with an error (a
-/// wrong password, a database it lacks) starts no wait, and its error is returned as is.
-/// Every operation gives up after the configured timeout (default 2 s) with
+/// A single node (`redis://`, `redis+unix://`, or `rediss://` with feature `redis-tls`,
+/// with the URL's password and database) is reached through redis-rs'
+/// [`ConnectionManager`](redis::aio::ConnectionManager): one multiplexed connection shared
+/// by all concurrent requests, connected again after it breaks. A reconnect tries twice (the
+/// second time after a wait of 25 to 50 ms), each try bounded by the store's timeout; while
+/// the server is down, operations fail with [`StoreErrorKind::Unavailable`] as soon as a
+/// connect is refused, and the store recovers by itself once the server is back. A server
+/// that answers with an error (a wrong password, a database it lacks) has its error returned
+/// as is. Every operation gives up after the configured timeout (default 2 s) with
 /// [`StoreErrorKind::Timeout`]; a refused or dropped connection is
 /// [`StoreErrorKind::Unavailable`].
 ///
@@ -57,8 +57,7 @@ use wait::{WaitForReplicas, Write};
 ///
 /// Other ways in, all the same type with the same keys and records:
 ///
-/// - `rediss://` (feature `redis-tls`): TLS through rustls, on redis-rs'
-///   [`ConnectionManager`](redis::aio::ConnectionManager) (multiplexed, reconnecting),
+/// - `rediss://` (feature `redis-tls`): TLS through rustls, on the same connection manager,
 ///   trusting the system's roots or the CA given with `RedisStoreBuilder::tls_ca_pem`; a
 ///   certificate that is not trusted fails `connect` with [`StoreErrorKind::Backend`] saying
 ///   so. With `redis-cluster`, `rediss://` seeds connect to a cluster over TLS alike.
@@ -238,7 +237,7 @@ impl RedisStoreBuilder {
     }
 
     /// Checks the URLs now and connects on first use, on the async runtime that first uses
-    /// the store; a failed connect is retried by the first operation after the wait above.
+    /// the store; a failed connect is retried by the next operation.
     ///
     /// The connection's IO task lives on that runtime. A server whose workers each run their
     /// own single-threaded runtime (actix-web) should give each worker its own connection
@@ -277,10 +276,13 @@ impl RedisStoreBuilder {
 
 /// Where to connect: checked when the store is built, connected when first needed.
 enum Target {
-    Single(ConnectionInfo, Arc<pipelined::Backoff>),
-    /// `rediss://`: redis-rs' connection manager.
-    #[cfg(feature = "redis-tls")]
-    Managed(Box<redis::Client>, redis::aio::ConnectionManagerConfig),
+    /// One node (`redis://`, `redis+unix://`, `rediss://`): redis-rs' connection manager.
+    /// The flag says whether it is over TLS.
+    Single(
+        Box<redis::Client>,
+        redis::aio::ConnectionManagerConfig,
+        bool,
+    ),
     /// The application's own connection.
     Given(Conn),
     /// The sentinels' URLs, the master's name and how to connect to it.
@@ -308,24 +310,28 @@ impl Target {
         };
         check_tls_feature(url)?;
         let info = url.as_str().into_connection_info().map_err(store_error)?;
-        #[cfg(feature = "redis-tls")]
-        if matches!(info.addr(), redis::ConnectionAddr::TcpTls { .. }) {
-            install_crypto_provider();
-            return Self::managed(info, builder);
-        }
-        pipelined::check(&info).map_err(store_error)?;
-        Ok(Self::Single(info, Arc::default()))
+        Self::single(info, builder)
     }
 
-    /// A `rediss://` node, through redis-rs' connection manager: it reconnects after a
-    /// broken connection (once, at once, then at the next command).
-    #[cfg(feature = "redis-tls")]
-    fn managed(info: ConnectionInfo, builder: &RedisStoreBuilder) -> Result<Self, StoreError> {
-        let client = match &builder.tls {
-            Some(certs) => redis::Client::build_with_tls(info, certs.clone()),
-            None => redis::Client::open(info),
-        }
-        .map_err(store_error)?;
+    /// One node, through redis-rs' connection manager: it reconnects after a broken
+    /// connection (a second try after 25 to 50 ms, then again at the next command), each
+    /// connect bounded by the store's timeout, so a server that is down is not retried for
+    /// long inside one operation.
+    fn single(info: ConnectionInfo, builder: &RedisStoreBuilder) -> Result<Self, StoreError> {
+        let tls = is_tls(&info);
+        #[cfg(feature = "redis-tls")]
+        let client = if tls {
+            install_crypto_provider();
+            match &builder.tls {
+                Some(certs) => redis::Client::build_with_tls(info, certs.clone()),
+                None => redis::Client::open(info),
+            }
+        } else {
+            redis::Client::open(info)
+        };
+        #[cfg(not(feature = "redis-tls"))]
+        let client = redis::Client::open(info);
+        let client = client.map_err(store_error)?;
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Some(builder.timeout))
             // Every operation runs `within` the store's timeout already.
@@ -333,7 +339,7 @@ impl Target {
             .set_number_of_retries(1)
             .set_min_delay(Duration::from_millis(25))
             .set_max_delay(Duration::from_secs(1));
-        Ok(Self::Managed(Box::new(client), config))
+        Ok(Self::Single(Box::new(client), config, tls))
     }
 
     #[cfg(feature = "redis-sentinel")]
@@ -399,15 +405,7 @@ impl Target {
 
     async fn connect(&self) -> Result<Conn, StoreError> {
         match self {
-            // Its own timeouts are the store's: every operation runs `within` them.
-            Self::Single(info, backoff) => Ok(Conn::Single(
-                pipelined::Pipelined::new(info.clone(), backoff.clone())
-                    .connect()
-                    .await
-                    .map_err(connect_error)?,
-            )),
-            #[cfg(feature = "redis-tls")]
-            Self::Managed(client, config) => Ok(Conn::Manager(
+            Self::Single(client, config, _) => Ok(Conn::Manager(
                 redis::aio::ConnectionManager::new_with_config((**client).clone(), config.clone())
                     .await
                     .map_err(connect_error)?,
@@ -440,9 +438,8 @@ impl Target {
 
     fn kind(&self) -> &'static str {
         match self {
-            Self::Single(..) => "single node",
-            #[cfg(feature = "redis-tls")]
-            Self::Managed(..) => "single node (TLS)",
+            Self::Single(_, _, false) => "single node",
+            Self::Single(_, _, true) => "single node (TLS)",
             Self::Given(conn) => conn.kind(),
             #[cfg(feature = "redis-sentinel")]
             Self::Sentinel(..) => "sentinel",
@@ -465,6 +462,11 @@ impl Target {
 fn install_crypto_provider() {
     // An error only means that the application installed its own first.
     let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Whether `info` is a TLS address (`rediss://`).
+fn is_tls(info: &ConnectionInfo) -> bool {
+    matches!(info.addr(), redis::ConnectionAddr::TcpTls { .. })
 }
 
 /// Refuses `rediss://` clearly when TLS is not built in.
@@ -634,7 +636,14 @@ impl RedisStore {
 
     /// The connection, made now if this is the first use of a lazily built store.
     async fn conn(&self) -> Result<Conn, StoreError> {
-        let connect = || within(self.timeout, self.target.connect());
+        // Boxed and erased: the connect future (redis-rs' connection manager, sentinels,
+        // cluster) is deep enough that nesting it in every operation's future overflows
+        // rustc's query depth in a caller's crate.
+        let connect = || {
+            let connect: Pin<Box<dyn Future<Output = _> + Send + '_>> =
+                Box::pin(self.target.connect());
+            within(self.timeout, connect)
+        };
         self.conn.get_or_try_init(connect).await.cloned()
     }
 

@@ -28,8 +28,9 @@
 //! | `sqlite://path/to/sessions.db` | `SqliteStore` | |
 //!
 //! The tool's parameters are taken out of the URL before it reaches the driver. `rediss://`
-//! (TLS) is refused: the Redis store has no TLS yet; reach the server through a local TLS
-//! tunnel. Messages show URLs with the password replaced by `***`.
+//! (TLS) is refused: this command line is built without `session-stores`' `redis-tls`;
+//! reach the server through a local TLS tunnel. Messages show URLs with the password
+//! replaced by `***`.
 //!
 //! Payloads are decoded with `--codec json|msgpack|express`: by default `express` for the
 //! connect-* layouts and `json` (session-core's `JsonCodec`) otherwise.

@@ -90,9 +90,9 @@ impl Target {
             "sqlite" => Kind::Sqlite,
             "rediss" | "connect-rediss" | "redis-clusters" => {
                 return Err(Failure::usage(format!(
-                    "{shown}: TLS to Redis (rediss://) is not supported: session-stores' Redis \
-                     store has no TLS yet. Reach the server through a local TLS tunnel \
-                     (stunnel, spiped, an SSH forward) and give redis://127.0.0.1:<port>"
+                    "{shown}: TLS to Redis (rediss://) is not built into this command line. \
+                     Reach the server through a local TLS tunnel (stunnel, spiped, an SSH \
+                     forward) and give redis://127.0.0.1:<port>"
                 )));
             }
             _ => {

@@ -17,38 +17,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use redis_procs::{cli, spare_port, Proc, TempDir};
+use redis_procs::{cli, sentinel, spare_port, wait_for, Proc, TempDir, MASTER};
 use session_core::{Record, SessionId, Store, StoreErrorKind};
 use session_stores::RedisStore;
 use time::OffsetDateTime;
 
-const MASTER: &str = "mymaster";
 const TASKS: usize = 32;
 const SESSIONS_PER_TASK: usize = 4;
 
+/// [`redis_procs::node`], syncing a replica that (re)joins at once rather than after the
+/// default 5 s.
 fn node(dir: &TempDir, name: &str, port: u16, extra: &[String]) -> Proc {
-    let dir = dir.path().join(name);
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut args: Vec<String> = [
-        "--port",
-        &port.to_string(),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--dir",
-        &dir.display().to_string(),
-        // A replica (re)joining syncs at once rather than after the default 5 s.
-        "--repl-diskless-sync-delay",
-        "0",
-    ]
-    .iter()
-    .map(|a| (*a).to_owned())
-    .collect();
+    let mut args = vec!["--repl-diskless-sync-delay".to_owned(), "0".to_owned()];
     args.extend_from_slice(extra);
-    Proc::start(port, args)
+    redis_procs::node(dir, name, port, &args)
 }
 
 fn replica_of(port: u16) -> Vec<String> {
@@ -57,37 +39,6 @@ fn replica_of(port: u16) -> Vec<String> {
         "127.0.0.1".to_owned(),
         port.to_string(),
     ]
-}
-
-fn sentinel(dir: &TempDir, index: usize, master_port: u16) -> Proc {
-    let port = spare_port();
-    let home = dir.path().join(format!("sentinel-{index}"));
-    std::fs::create_dir_all(&home).unwrap();
-    let conf = home.join("sentinel.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "port {port}\nbind 127.0.0.1\ndir {home}\n\
-             sentinel monitor {MASTER} 127.0.0.1 {master_port} 2\n\
-             sentinel down-after-milliseconds {MASTER} 1000\n\
-             sentinel failover-timeout {MASTER} 5000\n\
-             sentinel parallel-syncs {MASTER} 1\n",
-            home = home.display()
-        ),
-    )
-    .unwrap();
-    Proc::start(
-        port,
-        vec![conf.display().to_string(), "--sentinel".to_owned()],
-    )
-}
-
-async fn wait_for(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ready() {
-        assert!(start.elapsed() < limit, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// One operation's outcome: when it started and ended, and its error kind if it failed.

@@ -11,67 +11,11 @@ mod redis_procs;
 
 use std::time::{Duration, Instant};
 
-use redis_procs::{cli, spare_port, Proc, TempDir};
+use redis_procs::{cli, node, sentinel, spare_port, wait_for, Proc, TempDir, MASTER};
 use session_core::{Record, SessionId, Store};
 use session_stores::RedisStore;
 use session_tests::store_suite::{run_store_suite, CASES};
 use time::OffsetDateTime;
-
-const MASTER: &str = "mymaster";
-
-fn node(dir: &TempDir, name: &str, port: u16, extra: &[String]) -> Proc {
-    let dir = dir.path().join(name);
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut args: Vec<String> = [
-        "--port",
-        &port.to_string(),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--dir",
-        &dir.display().to_string(),
-    ]
-    .iter()
-    .map(|a| (*a).to_owned())
-    .collect();
-    args.extend_from_slice(extra);
-    Proc::start(port, args)
-}
-
-fn sentinel(dir: &TempDir, index: usize, master_port: u16) -> Proc {
-    let port = spare_port();
-    let home = dir.path().join(format!("sentinel-{index}"));
-    std::fs::create_dir_all(&home).unwrap();
-    let conf = home.join("sentinel.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "port {port}\nbind 127.0.0.1\ndir {home}\n\
-             sentinel monitor {MASTER} 127.0.0.1 {master_port} 2\n\
-             sentinel down-after-milliseconds {MASTER} 1000\n\
-             sentinel failover-timeout {MASTER} 5000\n\
-             sentinel parallel-syncs {MASTER} 1\n",
-            home = home.display()
-        ),
-    )
-    .unwrap();
-    Proc::start(
-        port,
-        vec![conf.display().to_string(), "--sentinel".to_owned()],
-    )
-}
-
-/// Waits (bounded) until `ready` holds.
-async fn wait_for(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ready() {
-        assert!(start.elapsed() < limit, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 fn record(payload: &[u8]) -> Record {
     Record::new(

@@ -108,3 +108,64 @@ pub fn cli(port: u16, args: &[&str]) -> String {
         .expect("redis-cli must be on the PATH");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// The Sentinel tests' master name.
+pub const MASTER: &str = "mymaster";
+
+/// A `redis-server` on `port`, its files under `dir/name`, with no persistence, plus `extra`
+/// arguments (`--replicaof`, say).
+pub fn node(dir: &TempDir, name: &str, port: u16, extra: &[String]) -> Proc {
+    let dir = dir.path().join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut args: Vec<String> = [
+        "--port",
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        &dir.display().to_string(),
+    ]
+    .iter()
+    .map(|a| (*a).to_owned())
+    .collect();
+    args.extend_from_slice(extra);
+    Proc::start(port, args)
+}
+
+/// A `redis-server --sentinel` watching the master on `master_port` (quorum 2, down after
+/// 1 s, failover timeout 5 s).
+pub fn sentinel(dir: &TempDir, index: usize, master_port: u16) -> Proc {
+    let port = spare_port();
+    let home = dir.path().join(format!("sentinel-{index}"));
+    std::fs::create_dir_all(&home).unwrap();
+    let conf = home.join("sentinel.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "port {port}\nbind 127.0.0.1\ndir {home}\n\
+             sentinel monitor {MASTER} 127.0.0.1 {master_port} 2\n\
+             sentinel down-after-milliseconds {MASTER} 1000\n\
+             sentinel failover-timeout {MASTER} 5000\n\
+             sentinel parallel-syncs {MASTER} 1\n",
+            home = home.display()
+        ),
+    )
+    .unwrap();
+    Proc::start(
+        port,
+        vec![conf.display().to_string(), "--sentinel".to_owned()],
+    )
+}
+
+/// Waits (bounded) until `ready` holds.
+pub async fn wait_for(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ready() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

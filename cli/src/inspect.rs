@@ -231,17 +231,7 @@ async fn signed_cookie(
         }
         Ok(verified) => {
             let index = verified.key_index;
-            let which = if index == 0 {
-                "secret #0, the current one".to_owned()
-            } else {
-                format!("secret #{index}, an older one")
-            };
-            report.field(
-                "signature",
-                "secret_index",
-                index.into(),
-                format!("valid ({which})"),
-            );
+            valid_signature(&mut report, index);
             if index > 0 {
                 report.notes.push(format!(
                     "signed with an older secret (#{index}): it verifies while that secret \
@@ -480,9 +470,8 @@ fn token(
     report
 }
 
-fn describe_token(report: &mut Report, opened: &Opened, now: OffsetDateTime) {
-    let claims = &opened.claims;
-    let index = opened.key_index;
+/// The `signature` field of a value that verified, naming the secret by its index.
+fn valid_signature(report: &mut Report, index: usize) {
     let which = if index == 0 {
         "secret #0, the current one".to_owned()
     } else {
@@ -494,6 +483,12 @@ fn describe_token(report: &mut Report, opened: &Opened, now: OffsetDateTime) {
         index.into(),
         format!("valid ({which})"),
     );
+}
+
+fn describe_token(report: &mut Report, opened: &Opened, now: OffsetDateTime) {
+    let claims = &opened.claims;
+    let index = opened.key_index;
+    valid_signature(report, index);
     if index > 0 {
         report.notes.push(format!(
             "issued with an older secret (#{index}): it opens while that secret stays in the list"

@@ -10,7 +10,7 @@ mod express_kit;
 
 use std::time::Duration;
 
-use express_kit::{call, node_app, rust_app, Shared};
+use express_kit::{call, id_of, node_app, rust_app, Shared};
 use futures_util::{stream, StreamExt};
 use serde_json::{json, Value};
 use session_core::{
@@ -65,12 +65,6 @@ async fn exists(conn: &mut redis::aio::MultiplexedConnection, key: String) -> bo
         .await
         .expect("EXISTS")
         == 1
-}
-
-/// The id inside a `connect.sid=s%3A<id>.<mac>` pair.
-fn id_of(cookie: &str) -> String {
-    let value = cookie.split_once("s%3A").map_or("", |(_, v)| v);
-    value.split('.').next().unwrap_or("").to_owned()
 }
 
 /// `count` users logged in on Node; their cookies.

@@ -11,7 +11,7 @@ mod express_kit;
 
 use std::time::Duration;
 
-use express_kit::{call_with, drop_table, manager, node_app, rust_app, Reply, Shared};
+use express_kit::{call_with, drop_table, id_of, manager, node_app, rust_app, Reply, Shared};
 use serde_json::{json, Value};
 use session_core::{Config, ExpressCookie, ExpressOptions, SameSite, Secure, Unset};
 use session_tests::store_suite::{or_skip, test_url, RedisServer};
@@ -115,12 +115,6 @@ fn record_shape(record: &str, user: &str) -> String {
     let text = serde_json::to_string(&value).expect("JSON");
     // serde_json sorts keys; the order each side wrote is compared on the raw text below.
     text.replace(&format!("\"{user}\""), "\"<user>\"")
-}
-
-/// The id inside a `connect.sid=s%3A<id>.<mac>` pair.
-fn id_of(cookie: &str) -> String {
-    let value = cookie.split_once("s%3A").map_or("", |(_, v)| v);
-    value.split('.').next().unwrap_or("").to_owned()
 }
 
 /// The raw record of `id`, as the store holds it.

@@ -229,3 +229,9 @@ pub async fn drop_table(shared: &Shared) {
             .expect("DROP TABLE");
     }
 }
+
+/// The id inside a `connect.sid=s%3A<id>.<mac>` pair.
+pub fn id_of(cookie: &str) -> String {
+    let value = cookie.split_once("s%3A").map_or("", |(_, v)| v);
+    value.split('.').next().unwrap_or("").to_owned()
+}

@@ -12,7 +12,7 @@
 //! | `redis-sentinel` | `RedisStore::builder_sentinel` | the master of a Sentinel group, across failovers |
 //! | `postgres` | `PostgresStore` | many processes, sessions next to your data |
 //! | `mysql` | `MySqlStore` | the same on MySQL or MariaDB |
-//! | (always) | [`CachedStore`] | a short-lived read cache in front of any of them |
+//! | `redis` or `postgres` | `CachedStore` | a read cache in front of either, invalidated by the server |
 //! | `redis` | `ConnectRedisStore` | sharing sessions with express-session + connect-redis |
 //! | `postgres` | `ConnectPgStore` | sharing sessions with express-session + connect-pg-simple |
 //!
@@ -28,7 +28,7 @@
 //! connection as [`session_core::StoreErrorKind::Unavailable`]; they recover by themselves
 //! once the server is back.
 //!
-//! Each store (not the wrappers, [`CachedStore`] and `ExpressCutover`) also implements
+//! Each store (not the wrappers, `CachedStore` and `ExpressCutover`) also implements
 //! [`Inventory`]: enumerating and counting its live sessions, page by page, for operators'
 //! tools (the `sessions` command line of `sessions-cli`) and migrations between stores.
 //!
@@ -36,6 +36,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(any(feature = "redis", feature = "postgres"))]
 mod cache;
 #[cfg(feature = "msgpack")]
 mod codec;
@@ -59,7 +60,8 @@ pub mod sql;
 
 #[cfg(feature = "redis")]
 pub use crate::redis::{ConnectRedisStore, RedisStore, RedisStoreBuilder};
-pub use cache::CachedStore;
+#[cfg(any(feature = "redis", feature = "postgres"))]
+pub use cache::{CacheStats, CachedStore, CachedStoreBuilder};
 #[cfg(feature = "msgpack")]
 pub use codec::MsgpackCodec;
 #[cfg(feature = "express")]

@@ -89,6 +89,15 @@ pub struct RedisStore {
     wait: Option<WaitForReplicas>,
 }
 
+/// What the read cache's invalidation link needs to reach a store's Redis.
+pub(crate) struct TrackingTarget {
+    pub(crate) addr: redis::ConnectionAddr,
+    pub(crate) username: Option<String>,
+    pub(crate) password: Option<String>,
+    pub(crate) prefix: Arc<str>,
+    pub(crate) timeout: Duration,
+}
+
 /// Configures a [`RedisStore`].
 #[derive(Debug, Clone)]
 #[must_use]
@@ -645,6 +654,26 @@ impl RedisStore {
             within(self.timeout, connect)
         };
         self.conn.get_or_try_init(connect).await.cloned()
+    }
+
+    /// Where the read cache's invalidation link connects, and for which keys: a plain or
+    /// Unix-socket single node only (its link reads its socket without waiting, which a TLS
+    /// stream does not offer).
+    pub(crate) fn tracking_target(&self) -> Result<TrackingTarget, StoreError> {
+        match &*self.target {
+            Target::Single(client, _, false) => {
+                let info = client.get_connection_info();
+                let settings = info.redis_settings();
+                Ok(TrackingTarget {
+                    addr: info.addr().clone(),
+                    username: settings.username().map(str::to_owned),
+                    password: settings.password().map(str::to_owned),
+                    prefix: self.prefix.clone(),
+                    timeout: self.timeout,
+                })
+            }
+            _ => Err(crate::cache::unsupported_redis()),
+        }
     }
 
     fn key(&self, id: &SessionId) -> String {

@@ -65,8 +65,8 @@ const PING_IDLE_AFTER: Duration = Duration::from_secs(5);
 
 /// What every SQL store keeps besides its pool.
 #[derive(Debug, Clone, Copy)]
-struct Settings {
-    timeout: Duration,
+pub(crate) struct Settings {
+    pub(crate) timeout: Duration,
     cleanup_batch: u32,
 }
 

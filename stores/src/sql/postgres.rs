@@ -39,9 +39,10 @@ const QUERIES: Queries = Queries {
 /// ```
 #[derive(Clone, Debug)]
 pub struct PostgresStore {
-    // Read by `ConnectPgStore::new`, which takes the pool and the settings over.
-    pub(super) pool: PgPool,
-    pub(super) settings: Settings,
+    // Read by `ConnectPgStore::new`, which takes the pool and the settings over, and by
+    // `CachedStore::postgres`, which listens through the pool.
+    pub(crate) pool: PgPool,
+    pub(crate) settings: Settings,
 }
 
 super::store_impl::sql_store!(

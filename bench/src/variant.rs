@@ -59,6 +59,9 @@ pub enum Layer {
     /// only): against `OursRedis` (the store connecting from its URL, on a
     /// `ConnectionManager` of its own), what handing over the client costs.
     OursRedisClient,
+    /// Ours with `RedisStore` behind the server-invalidated `CachedStore` (axum only): a
+    /// read answered from process memory, against `OursMemory` in the same run.
+    OursRedisCached,
     /// Ours with `MemoryStore`, its metrics (feature `metrics`) recorded by a Prometheus
     /// recorder (axum only): against `OursMemory`, in the same build and run, what recording
     /// them costs.
@@ -87,6 +90,7 @@ impl Layer {
             self,
             Self::OursRedis
                 | Self::OursRedisClient
+                | Self::OursRedisCached
                 | Self::TowerSessionsRedis
                 | Self::ActixSessionRedis
         )
@@ -105,6 +109,7 @@ impl Layer {
             Self::Bare => &[Scenario::Bare],
             Self::OursRedis
             | Self::OursRedisClient
+            | Self::OursRedisCached
             | Self::TowerSessionsRedis
             | Self::ActixSessionRedis => &[Scenario::Read, Scenario::Rw],
             _ => &Scenario::WITH_SESSION,
@@ -205,6 +210,11 @@ pub const VARIANTS: &[Variant] = &[
         "ours-axum-redis-client",
         Framework::Axum,
         Layer::OursRedisClient,
+    ),
+    v(
+        "ours-axum-redis-cached",
+        Framework::Axum,
+        Layer::OursRedisCached,
     ),
     v(
         "towersessions-redis",

@@ -36,11 +36,12 @@ pub struct Chart {
 }
 
 /// The layers drawn, in their order within a scenario, with their legend label and colour.
-const SERIES: [(Layer, &str, &str); 9] = [
+const SERIES: [(Layer, &str, &str); 10] = [
     (Layer::OursMemory, "ours, memory", "#1f77b4"),
     (Layer::OursMetrics, "ours, memory, metrics", "#6baed6"),
     (Layer::OursRedis, "ours, Redis", "#9ecae1"),
     (Layer::OursRedisClient, "ours, Redis (redis-rs)", "#c6dbef"),
+    (Layer::OursRedisCached, "ours, Redis, cached", "#08519c"),
     (
         Layer::TowerSessionsMemory,
         "tower-sessions, memory",

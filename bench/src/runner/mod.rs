@@ -165,7 +165,9 @@ pub fn run(settings: &Settings) -> Result<Results, BenchError> {
             for &scenario in variant.layer.scenarios() {
                 let script = scenario.sends_cookies().then_some(script.as_path());
                 load(settings, &server, scenario, script, settings.warmup)?;
+                let cache = CacheFigures::of(&server, variant);
                 let m = measured(settings, &server, scenario, script, settings.secs)?;
+                cache.print_since(&server, variant, scenario);
                 eprintln!(
                     "round {round} {:<22} {:<9} {:>10.0} req/s  p99 {:>7.2} ms  cpu {:>6.2} us/req  errors {}",
                     variant.name,
@@ -182,6 +184,40 @@ pub fn run(settings: &Settings) -> Result<Results, BenchError> {
     }
     let _ = std::fs::remove_dir_all(&script_dir);
     Ok(results)
+}
+
+/// The cached variant's cache counters (hits, misses, loads that bypassed it), as its
+/// server answers them at `/cache-stats`; `None` for every other variant.
+pub(crate) struct CacheFigures(Option<[u64; 3]>);
+
+impl CacheFigures {
+    pub(crate) fn of(server: &Server, variant: &Variant) -> Self {
+        if variant.layer != Layer::OursRedisCached {
+            return Self(None);
+        }
+        let figures = crate::client::get(server.port(), crate::servers::CACHE_STATS, None)
+            .ok()
+            .and_then(|reply| {
+                let mut n = reply.body.split_whitespace().map(|n| n.parse().ok());
+                Some([n.next()??, n.next()??, n.next()??])
+            });
+        Self(figures)
+    }
+
+    /// Prints the hit ratio of the loads since `self` was taken.
+    pub(crate) fn print_since(&self, server: &Server, variant: &Variant, scenario: Scenario) {
+        let (Some(before), Some(after)) = (self.0, Self::of(server, variant).0) else {
+            return;
+        };
+        let [hits, misses, bypassed] = [0, 1, 2].map(|i| after[i] - before[i]);
+        let loads = (hits + misses + bypassed).max(1);
+        eprintln!(
+            "  {:<22} {:<9} cache hit ratio {:.4} ({hits} hits, {misses} misses, {bypassed} bypassed)",
+            variant.name,
+            scenario.name(),
+            hits as f64 / loads as f64
+        );
+    }
 }
 
 /// With autogroup scheduling (the Linux default on desktops and many VMs) a process'

@@ -11,7 +11,7 @@
 use std::fmt::Write as _;
 
 use super::table::{median, memory_goal, reference_peer_figure, spread, verdict, SPREAD_GOAL};
-use super::{cookies_for, load, measured, AutogroupNice, Redis, Server, Settings};
+use super::{cookies_for, load, measured, AutogroupNice, CacheFigures, Redis, Server, Settings};
 use crate::variant::{Framework, Layer, Scenario, Variant, VARIANTS};
 use crate::BenchError;
 
@@ -144,6 +144,7 @@ pub fn run_paired(settings: &Settings, pairs: Pairs) -> Result<Vec<PairedRow>, B
                 settings.warmup,
             )?;
             load(settings, &server, scenario, script, settings.warmup)?;
+            let cache = CacheFigures::of(&server, variant);
             let mut row = PairedRow {
                 variant: *variant,
                 scenario,
@@ -170,6 +171,7 @@ pub fn run_paired(settings: &Settings, pairs: Pairs) -> Result<Vec<PairedRow>, B
                 }
                 row.errors += v.errors;
             }
+            cache.print_since(&server, variant, scenario);
             let (low, high) = row.middle_half();
             eprintln!(
                 "{:<22} {:<9} ratio {:.2} (middle half {low:.2}-{high:.2}, {} pairs)",

@@ -30,6 +30,15 @@ pub(super) fn run(layer: Layer, addr: SocketAddr, redis: Option<String>) -> Resu
             (Layer::OursRedisClient, Some(url)) => ours_routes().layer(
                 session_axum::SessionLayer::new(super::ours_redis_client(&url).await?),
             ),
+            (Layer::OursRedisCached, Some(url)) => {
+                let (manager, store) = super::ours_redis_cached(&url).await?;
+                ours_routes()
+                    .route(
+                        super::CACHE_STATS,
+                        get(move || async move { super::cache_stats_line(&store) }),
+                    )
+                    .layer(session_axum::SessionLayer::new(manager))
+            }
             (Layer::TowerSessionsRedis, Some(url)) => {
                 let store = TsRedisStore::new(fred_pool(&url).await?);
                 ts_routes().layer(SessionManagerLayer::new(store).with_secure(false))

@@ -28,7 +28,7 @@ pub use self::axum::app as axum_app;
 pub use self::rocket::app as rocket_app;
 
 use session_core::{Config, Secure, SessionManager};
-use session_stores::{MemoryStore, RedisStore};
+use session_stores::{CachedStore, MemoryStore, RedisStore};
 
 use crate::variant::{Framework, Variant};
 use crate::BenchError;
@@ -118,6 +118,28 @@ async fn ours_redis_client(url: &str) -> Result<SessionManager, BenchError> {
         .await
         .map_err(|e| BenchError::Store(e.to_string()))?;
     Ok(SessionManager::new(ours_config()?, store))
+}
+
+/// Where the cached variant answers with its cache's figures ([`cache_stats_line`]).
+pub const CACHE_STATS: &str = "/cache-stats";
+
+/// Our manager with the Redis store behind the server-invalidated cache, and the cache (for
+/// its figures).
+async fn ours_redis_cached(
+    url: &str,
+) -> Result<(SessionManager, CachedStore<RedisStore>), BenchError> {
+    let store = CachedStore::redis(ours_redis_store(url).await?)
+        .capacity(10_000)
+        .connect()
+        .await
+        .map_err(|e| BenchError::Store(e.to_string()))?;
+    Ok((SessionManager::new(ours_config()?, store.clone()), store))
+}
+
+/// `hits misses bypassed`: what the runner prints as the cache's hit ratio.
+fn cache_stats_line(store: &CachedStore<RedisStore>) -> String {
+    let s = store.stats();
+    format!("{} {} {}", s.hits, s.misses, s.bypassed)
 }
 
 async fn ours_redis_store(url: &str) -> Result<RedisStore, BenchError> {

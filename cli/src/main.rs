@@ -27,10 +27,10 @@
 //! | `mysql://user@host/db` (`mariadb://` too) | `MySqlStore` | |
 //! | `sqlite://path/to/sessions.db` | `SqliteStore` | |
 //!
-//! The tool's parameters are taken out of the URL before it reaches the driver. `rediss://`
-//! (TLS) is refused: this command line is built without `session-stores`' `redis-tls`;
-//! reach the server through a local TLS tunnel. Messages show URLs with the password
-//! replaced by `***`.
+//! The tool's parameters are taken out of the URL before it reaches the driver. Redis over
+//! TLS: `rediss://`, `redis-clusters://`, `connect-rediss://` and `connect-redis-clusters://`,
+//! trusting the system's roots, or with `?ca=/path/ca.pem` the CA that signed the server's
+//! certificate. Messages show URLs with the password replaced by `***`.
 //!
 //! Payloads are decoded with `--codec json|msgpack|express`: by default `express` for the
 //! connect-* layouts and `json` (session-core's `JsonCodec`) otherwise.

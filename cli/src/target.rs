@@ -16,8 +16,9 @@ use crate::error::Failure;
 const SQL_CONNECTIONS: u32 = 16;
 
 /// The URL schemes, for messages.
-pub const SCHEMES: &str = "redis://, redis+unix://, redis-cluster://, connect-redis://, \
-    connect-redis-cluster://, postgres://, connect-pg://, mysql://, sqlite://";
+pub const SCHEMES: &str = "redis://, rediss://, redis+unix://, redis-cluster://, \
+    redis-clusters://, connect-redis://, connect-rediss://, connect-redis-cluster://, \
+    postgres://, connect-pg://, mysql://, sqlite://";
 
 /// Which store a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +45,10 @@ pub struct Target {
     table: Option<String>,
     schema: Option<String>,
     time_zone: Option<String>,
+    /// Redis over TLS (`rediss://` and the other `...s://` Redis schemes).
+    tls: bool,
+    /// A PEM file of the CA that signed the Redis server's certificate (`?ca=`).
+    ca: Option<String>,
 }
 
 /// `text` with the password of its `user:password@` part, if any, replaced by `***`.
@@ -79,22 +84,19 @@ impl Target {
             )));
         };
         let scheme = scheme.to_ascii_lowercase();
+        let tls = matches!(
+            scheme.as_str(),
+            "rediss" | "redis-clusters" | "connect-rediss" | "connect-redis-clusters"
+        );
         let kind = match scheme.as_str() {
-            "redis" | "redis+unix" | "unix" => Kind::Redis,
-            "redis-cluster" => Kind::RedisCluster,
-            "connect-redis" | "connect-redis+unix" => Kind::ConnectRedis,
-            "connect-redis-cluster" => Kind::ConnectRedisCluster,
+            "redis" | "redis+unix" | "unix" | "rediss" => Kind::Redis,
+            "redis-cluster" | "redis-clusters" => Kind::RedisCluster,
+            "connect-redis" | "connect-redis+unix" | "connect-rediss" => Kind::ConnectRedis,
+            "connect-redis-cluster" | "connect-redis-clusters" => Kind::ConnectRedisCluster,
             "postgres" | "postgresql" => Kind::Postgres,
             "connect-pg" | "connect-pg-simple" => Kind::ConnectPg,
             "mysql" | "mariadb" => Kind::MySql,
             "sqlite" => Kind::Sqlite,
-            "rediss" | "connect-rediss" | "redis-clusters" => {
-                return Err(Failure::usage(format!(
-                    "{shown}: TLS to Redis (rediss://) is not built into this command line. \
-                     Reach the server through a local TLS tunnel (stunnel, spiped, an SSH \
-                     forward) and give redis://127.0.0.1:<port>"
-                )));
-            }
             _ => {
                 return Err(Failure::usage(format!(
                     "{shown}: unknown scheme {scheme:?}; expected one of {SCHEMES}"
@@ -106,6 +108,7 @@ impl Target {
             None => (rest, ""),
         };
         let (mut prefix, mut table, mut schema, mut time_zone) = (None, None, None, None);
+        let mut ca = None;
         let mut kept = Vec::new();
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -121,6 +124,7 @@ impl Target {
                 | ("prefix", Kind::ConnectRedis | Kind::ConnectRedisCluster) => {
                     prefix = Some(decoded()?);
                 }
+                ("ca", _) if tls => ca = Some(decoded()?),
                 ("table", Kind::ConnectPg) => table = Some(decoded()?),
                 ("schema", Kind::ConnectPg) => schema = Some(decoded()?),
                 ("tz" | "time_zone", Kind::ConnectPg) => time_zone = Some(decoded()?),
@@ -135,6 +139,8 @@ impl Target {
             table,
             schema,
             time_zone,
+            tls,
+            ca,
         };
         let query = if kept.is_empty() {
             String::new()
@@ -144,6 +150,11 @@ impl Target {
         let inner_scheme = match kind {
             Kind::Redis | Kind::ConnectRedis if scheme.ends_with("+unix") || scheme == "unix" => {
                 "redis+unix"
+            }
+            Kind::Redis | Kind::ConnectRedis | Kind::RedisCluster | Kind::ConnectRedisCluster
+                if tls =>
+            {
+                "rediss"
             }
             Kind::Redis | Kind::ConnectRedis | Kind::RedisCluster | Kind::ConnectRedisCluster => {
                 "redis"
@@ -163,7 +174,7 @@ impl Target {
                 let seeds: Vec<String> = hosts
                     .split(',')
                     .filter(|h| !h.is_empty())
-                    .map(|host| format!("redis://{userinfo}{host}{query}"))
+                    .map(|host| format!("{inner_scheme}://{userinfo}{host}{query}"))
                     .collect();
                 if seeds.is_empty() {
                     return Err(Failure::usage(format!(
@@ -277,13 +288,20 @@ impl Target {
         let store = match self.kind {
             Kind::Redis | Kind::RedisCluster | Kind::ConnectRedis | Kind::ConnectRedisCluster => {
                 let cluster = matches!(self.kind, Kind::RedisCluster | Kind::ConnectRedisCluster);
-                let redis = RedisStore::builder(self.urls.clone())
+                let mut builder = RedisStore::builder(self.urls.clone())
                     .prefix(self.prefix.clone().unwrap_or_else(|| "sess:".to_owned()))
                     .timeout(timeout)
-                    .cluster(cluster)
-                    .connect()
-                    .await
-                    .map_err(|e| fail("connecting", e))?;
+                    .cluster(cluster);
+                if let Some(path) = &self.ca {
+                    let pem = std::fs::read(path).map_err(|e| {
+                        Failure::usage(format!(
+                            "{}: cannot read the CA file {path:?} (?ca=): {e}",
+                            self.shown
+                        ))
+                    })?;
+                    builder = builder.tls_ca_pem(pem);
+                }
+                let redis = builder.connect().await.map_err(|e| fail("connecting", e))?;
                 if matches!(self.kind, Kind::ConnectRedis | Kind::ConnectRedisCluster) {
                     AnyStore::ConnectRedis(ConnectRedisStore::new(redis))
                 } else {
@@ -521,17 +539,21 @@ mod tests {
 
     #[test]
     fn bad_urls_are_usage_errors() {
-        for bad in [
-            "",
-            "localhost:6379",
-            "http://x",
-            "rediss://h:6380",
-            "redis://",
-        ] {
+        for bad in ["", "localhost:6379", "http://x", "redis://"] {
             let err = Target::parse(bad).unwrap_err();
             assert_eq!(err.exit, crate::error::Exit::Usage, "{bad}");
         }
-        let tls = Target::parse("rediss://:secret@h").unwrap_err();
-        assert!(tls.message.contains("TLS") && !tls.message.contains("secret"));
+        let tls =
+            Target::parse("rediss://:secret@h:6380?ca=%2Fetc%2Fca.pem&prefix=app%3A").unwrap();
+        assert_eq!(tls.urls, ["rediss://:secret@h:6380"]);
+        assert_eq!(tls.ca.as_deref(), Some("/etc/ca.pem"));
+        assert_eq!(tls.prefix.as_deref(), Some("app:"));
+        assert!(!tls.shown.contains("secret"));
+        let seeds = Target::parse("redis-clusters://h1:7000,h2:7000").unwrap();
+        assert_eq!(seeds.urls, ["rediss://h1:7000", "rediss://h2:7000"]);
+        assert_eq!(seeds.kind, Kind::RedisCluster);
+        // `?ca=` is a TLS parameter; elsewhere it goes to the driver as it is.
+        let plain = Target::parse("redis://h?ca=x").unwrap();
+        assert_eq!((plain.urls[0].as_str(), plain.ca), ("redis://h?ca=x", None));
     }
 }

@@ -132,10 +132,7 @@ pub(crate) async fn login(
     // the password hash (a password change ends it).
     session.login(name, login.phc.as_bytes()).await?;
     // The counter starts again; "remember me" stays with the session.
-    let remembered = session
-        .get_typed::<Visit>()
-        .await?
-        .is_some_and(|v| v.remembered);
+    let remembered = session.typed_or_default::<Visit>().await?.remembered;
     session
         .set_typed(&Visit {
             visits: 0,

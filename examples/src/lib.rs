@@ -32,6 +32,7 @@ pub mod axum;
 pub mod express;
 pub mod poem;
 pub mod redis_fleet;
+pub mod redis_setups;
 pub mod rocket;
 pub mod salvo;
 pub mod stateless_jwt;

@@ -58,7 +58,8 @@
 //! [`SessionManager::begin`]: session_core::SessionManager::begin
 //! [`SessionManager::finish`]: session_core::SessionManager::finish
 //!
-//! Features: `memory` (default), `tokio`, `redis`, `redis-cluster`, `postgres`, `mysql`,
+//! Features: `memory` (default), `tokio`, `redis`, `redis-cluster`, `redis-tls`,
+//! `redis-sentinel`, `postgres`, `mysql`,
 //! `sqlite`, `express`, `msgpack`: the stores and codecs of [`session_stores`] (see its
 //! documentation for each), forwarded, so that this crate is the only dependency an app needs.
 #![forbid(unsafe_code)]

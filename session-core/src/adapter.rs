@@ -2,8 +2,8 @@
 //!
 //! An adapter is three things, named the same in every framework:
 //!
-//! 1. **A per-request hook** (a tower `Layer`, an actix-web middleware, a Rocket fairing, a
-//!    warp filter): before the handler it maps the request head onto [`crate::RequestView`]
+//! 1. **A per-request hook** (a tower `Layer`, an actix-web or poem middleware, a Rocket
+//!    fairing, a warp filter, a salvo hoop; for gRPC, a tower layer on tonic's server): before the handler it maps the request head onto [`crate::RequestView`]
 //!    (or [`crate::HttpRequest`]) and calls [`crate::SessionManager::begin`] with
 //!    `clock.now()`; it hands the [`crate::Session`] to the handler (request extensions or
 //!    local state); after the handler it calls [`crate::SessionManager::finish`] with the
@@ -40,7 +40,8 @@
 //!    application/grpc`, `grpc-status` and `grpc-message`), since gRPC clients do not read a
 //!    bare HTTP status as the call's status. Its outcome headers go in the initial metadata.
 //! 2. **A `Session` extractor**, declared with [`session_handle!`](crate::session_handle): the core's handle behind
-//!    the framework's extractor trait.
+//!    the framework's extractor trait (salvo: taken from the depot; gRPC, which has no
+//!    extractors: `Session::from_request(&request)` on tonic's request extensions).
 //! 3. **A `SessionError`**, declared with [`session_error!`](crate::session_error): the same variants and statuses
 //!    everywhere, behind the framework's response trait.
 //!
@@ -58,7 +59,10 @@
 //!   is answered as the adapter's `SessionError::Csrf` (403), finished like any answer.
 //!   Routes without the guard pay nothing for it.
 //! - **A `Typed<T>` extractor**: the session's [`crate::SessionValue`] `T`, or `T::default()`
-//!   when it has none; a stored value of another type is the adapter's `SessionError`.
+//!   when it has none, and also when what is stored is of another type (through
+//!   [`crate::Session::typed_or_default`], so a changed struct never fails the request; the
+//!   value stays until the handler writes a `T`). A handler that wants to know calls
+//!   [`crate::Session::get_typed`], whose [`crate::SessionError::WrongType`] is a 400.
 //!
 //! The crate re-exports [`prelude`] and the stores, so that an application depends on its
 //! framework's adapter alone.

@@ -16,8 +16,11 @@ pub enum SessionError {
     Store(StoreError),
     /// A concurrent request changed what this one read or wrote; nothing was saved.
     Conflict,
-    /// A value could not be (de)serialised, or the session could not be encoded.
+    /// A value could not be serialised, or the session could not be encoded or decoded.
     Codec(CodecError),
+    /// The value stored under a key is not of the type the handler asked for (written by
+    /// an older shape of the type, say). Nothing was changed: the stored value stays.
+    WrongType(WrongType),
     /// No random bytes for a new id.
     Random(RandomnessUnavailable),
     /// The encoded session is larger than the configured limit; nothing was saved.
@@ -41,7 +44,9 @@ pub enum SessionError {
 
 impl SessionError {
     /// The HTTP status for this error: 503 when the store is down or slow, the configured
-    /// conflict status (409 by default) for a conflict, 500 otherwise.
+    /// conflict status (409 by default) for a conflict, 400 for a stored value of another
+    /// type than asked for (what the session holds does not fit this request), 500
+    /// otherwise.
     ///
     /// [`SessionError::RefusedKey`] is 500 too: the key is chosen by the handler's code, not
     /// by the client, so no 4xx fits. It comes from the `insert` call that caused it, so the
@@ -62,6 +67,7 @@ impl SessionError {
         match self {
             Self::Store(e) if e.is_unavailable() => 503,
             Self::Conflict => conflict_status,
+            Self::WrongType(_) => 400,
             _ => 500,
         }
     }
@@ -75,6 +81,7 @@ impl fmt::Display for SessionError {
                 "the session was changed by a concurrent request; this request's changes were not saved",
             ),
             Self::Codec(e) => e.fmt(f),
+            Self::WrongType(e) => e.fmt(f),
             Self::Random(e) => e.fmt(f),
             Self::Finished => f.write_str(
                 "the session was changed after its request finished; the change cannot be saved \
@@ -94,10 +101,71 @@ impl std::error::Error for SessionError {
         match self {
             Self::Store(e) => Some(e),
             Self::Codec(e) => Some(e),
+            Self::WrongType(e) => Some(&e.error),
             Self::Random(e) => Some(e),
             Self::RefusedKey(e) => Some(e),
             Self::Conflict | Self::TooLarge { .. } | Self::Finished => None,
         }
+    }
+}
+
+/// The value under [`WrongType::key`] did not deserialise as the type asked for.
+///
+/// ```
+/// use session_core::{Config, HttpRequest, SessionError, SessionManager};
+/// # struct NoStore;
+/// # impl session_core::Store for NoStore {
+/// #   async fn load(&self, _: &session_core::SessionId, _: time::OffsetDateTime) -> Result<Option<session_core::Record>, session_core::StoreError> { Ok(None) }
+/// #   async fn create(&self, _: &session_core::SessionId, _: &session_core::Record) -> Result<(), session_core::StoreError> { Ok(()) }
+/// #   async fn save(&self, _: &session_core::SessionId, _: &session_core::Record, _: u64) -> Result<(), session_core::StoreError> { Ok(()) }
+/// #   async fn touch(&self, _: &session_core::SessionId, _: time::OffsetDateTime) -> Result<(), session_core::StoreError> { Ok(()) }
+/// #   async fn delete(&self, _: &session_core::SessionId) -> Result<(), session_core::StoreError> { Ok(()) }
+/// # }
+/// # futures_util::FutureExt::now_or_never(async {
+/// # let config = Config::builder().secret("0123456789abcdef0123456789abcdef").build().unwrap();
+/// # let manager = SessionManager::new(config, NoStore);
+/// # let headers = http::HeaderMap::new();
+/// # let now = time::macros::datetime!(2030-01-01 0:00 UTC);
+/// # let session = manager.begin(&HttpRequest { headers: &headers, peer: None, tls: false }, now);
+/// session.insert("n", "seven").await.unwrap();
+/// let Err(SessionError::WrongType(e)) = session.get::<u64>("n").await else { panic!() };
+/// assert_eq!(e.key(), "n");
+/// assert_eq!(SessionError::WrongType(e).status(409), 400);
+/// # }).unwrap();
+/// ```
+#[derive(Debug)]
+pub struct WrongType {
+    key: String,
+    error: CodecError,
+}
+
+impl WrongType {
+    pub(crate) fn new(key: &str, error: serde_json::Error) -> Self {
+        Self {
+            key: key.to_owned(),
+            error: CodecError::new(error),
+        }
+    }
+
+    /// The key whose value had another type.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+impl fmt::Display for WrongType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the session's value under {:?} is not of the type asked for ({}); it was left as it is",
+            self.key, self.error
+        )
+    }
+}
+
+impl std::error::Error for WrongType {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
     }
 }
 

@@ -77,7 +77,7 @@ pub use config::{
 };
 pub use cookie_header::cookie_values;
 pub use encoding::{decode_uri_component, encode_uri_component_into};
-pub use error::SessionError;
+pub use error::{SessionError, WrongType};
 pub use id::{RandomnessUnavailable, SessionId, ID_BYTES};
 pub use kit::{AuthHashLookup, CsrfError, Flash, FlashLevel, SessionValue};
 #[cfg(feature = "http")]

@@ -23,6 +23,7 @@ use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
+use crate::error::{SessionError, WrongType};
 use crate::record::CodecError;
 
 /// Keys read straight from the JSON text before the map is decoded: each read scans the whole
@@ -104,7 +105,11 @@ impl SessionData {
     }
 
     /// The value under `key`, deserialised.
-    pub(crate) fn get<T: DeserializeOwned>(&mut self, key: &str) -> Result<Option<T>, CodecError> {
+    pub(crate) fn get<T: DeserializeOwned>(
+        &mut self,
+        key: &str,
+    ) -> Result<Option<T>, SessionError> {
+        let wrong_type = |e| SessionError::WrongType(WrongType::new(key, e));
         // Taken by the first read, whatever its key: only a read of the key the load was for
         // (on this handle or a clone) can use it, and later ones find the text as before.
         if let Some(first) = self.first_read.take() {
@@ -115,7 +120,7 @@ impl SessionData {
                     .value
                     .map(T::deserialize)
                     .transpose()
-                    .map_err(CodecError::new);
+                    .map_err(wrong_type);
             }
         }
         if self.text_reads < TEXT_READS {
@@ -132,7 +137,7 @@ impl SessionData {
             .get(key)
             .map(T::deserialize)
             .transpose()
-            .map_err(CodecError::new)
+            .map_err(wrong_type)
     }
 
     /// The decoded map, decoding it first if needed.

@@ -32,6 +32,11 @@ fn the_builder_refuses_what_cannot_work() {
         .stateless(SignedFormat::new)
         .codec(JsonCodec);
     assert!(refusal(codec).contains("codec"));
+    // A token binds no user, so a credential hash would never be checked.
+    let auth = SessionManager::builder(config())
+        .stateless(JwtFormat::new)
+        .auth_hash(|_user| async { Ok(None) });
+    assert!(refusal(auth).contains(".auth_hash(..)"));
     // Stateless tokens need a strong secret; legacy ones only verify cookies.
     let legacy = Config::builder()
         .legacy_secret("keyboard cat")

@@ -104,10 +104,15 @@ fn typed_values_round_trip_and_a_mismatch_is_a_typed_error() {
     // Another type under the same key.
     b.request(&m, |s| run(s.insert("cart", 42)).unwrap());
     let err = b.request(&m, |s| run(s.get_typed::<Cart>()).unwrap_err());
-    assert!(matches!(err, SessionError::Codec(_)), "{err:?}");
+    assert!(matches!(err, SessionError::WrongType(_)), "{err:?}");
+    assert_eq!(err.status(409), 400);
     let err = b.request(&m, |s| run(s.remove_typed::<Cart>()).unwrap_err());
-    assert!(matches!(err, SessionError::Codec(_)), "{err:?}");
-    assert_eq!(b.request(&m, |s| run(s.get_typed::<Cart>()).unwrap()), None);
+    assert!(matches!(err, SessionError::WrongType(_)), "{err:?}");
+    // Nothing stored is lost: the value of the other type is still there.
+    assert_eq!(
+        b.request(&m, |s| run(s.get::<u64>("cart")).unwrap()),
+        Some(42)
+    );
 }
 
 #[test]
@@ -313,6 +318,15 @@ fn flashes_are_shown_once_and_reading_none_saves_nothing() {
         run(s.get::<String>(session_core::kit::FLASH_KEY)).unwrap()
     });
     assert_eq!(left, None);
+
+    // A list with a malformed message among good ones: the good ones are still shown.
+    b.request(&m, |s| {
+        let mixed = serde_json::json!([{"level": "info", "text": "kept"}, 7, {"text": 1}]);
+        run(s.insert(session_core::kit::FLASH_KEY, mixed)).unwrap()
+    });
+    let shown = b.request(&m, |s| run(s.take_flashes()).unwrap());
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    assert_eq!(shown[0].text, "kept");
 }
 
 #[test]

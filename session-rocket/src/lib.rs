@@ -95,7 +95,8 @@
 //! turns the response into an empty 503 (store down or slow), conflict (409 by default) or 500.
 //! Nothing panics and nothing is half-saved: on a 5xx response the core saves nothing.
 //!
-//! Features: `memory` (default), `tokio`, `redis`, `redis-cluster`, `postgres`, `mysql`,
+//! Features: `memory` (default), `tokio`, `redis`, `redis-cluster`, `redis-tls`,
+//! `redis-sentinel`, `postgres`, `mysql`,
 //! `sqlite`, `express`, `msgpack`: the stores and codecs of [`session_stores`] (see its
 //! documentation for each), forwarded, so that this crate is the only dependency an app needs.
 #![forbid(unsafe_code)]

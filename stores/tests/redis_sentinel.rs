@@ -1,7 +1,8 @@
 //! Redis Sentinel against real servers this test starts on spare loopback ports (and kills
 //! by pid): a master, a replica and three sentinels. The store connects through the
 //! sentinels, passes the store suite, and after the master is killed (SIGKILL) and the
-//! sentinels promote the replica, works again against the new master within 30 s.
+//! sentinels promote the replica, works again against the new master within 30 s. A master
+//! behind a password is reached with `master_password` (and `master_db`), refused without.
 //! A missing `redis-server` fails this test; it never skips.
 #![cfg(feature = "redis-sentinel")]
 // Real servers on real clocks: waits are bounded in wall time and records expire in real time.
@@ -11,7 +12,9 @@ mod redis_procs;
 
 use std::time::{Duration, Instant};
 
-use redis_procs::{cli, node, sentinel, spare_port, wait_for, Proc, TempDir, MASTER};
+use redis_procs::{
+    cli, node, sentinel, sentinel_with, spare_port, wait_for, Proc, TempDir, MASTER,
+};
 use session_core::{Record, SessionId, Store};
 use session_stores::RedisStore;
 use session_tests::store_suite::{run_store_suite, CASES};
@@ -121,4 +124,60 @@ async fn the_store_follows_the_master_through_a_failover() {
         Some("master"),
         "the replica was promoted"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_master_with_a_password_is_reached_with_it_and_refused_without() {
+    let dir = TempDir::new("sentinel-auth");
+    let master_port = spare_port();
+    let password = ["--requirepass".to_owned(), "s3cret".to_owned()];
+    let _master = node(&dir, "master", master_port, &password);
+    let watcher = sentinel_with(
+        &dir,
+        0,
+        master_port,
+        &format!("sentinel auth-pass {MASTER} s3cret\n"),
+    );
+    wait_for(
+        "the sentinel to name the master",
+        Duration::from_secs(10),
+        || {
+            cli(
+                watcher.port,
+                &["SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER],
+            )
+            .contains(&master_port.to_string())
+        },
+    )
+    .await;
+    let url = format!("redis://127.0.0.1:{}", watcher.port);
+
+    let store = RedisStore::builder_sentinel([url.as_str()], MASTER)
+        .master_password(None, "s3cret")
+        .master_db(3)
+        .prefix("auth:")
+        .timeout(Duration::from_secs(1))
+        .connect()
+        .await
+        .expect("logs in to the master");
+    let id = SessionId::generate().unwrap();
+    store.create(&id, &record(b"kept")).await.unwrap();
+    let loaded = store.load(&id, OffsetDateTime::now_utc()).await.unwrap();
+    assert_eq!(loaded.unwrap().payload, b"kept");
+    let in_db_3 = cli(master_port, &["-a", "s3cret", "-n", "3", "DBSIZE"]);
+    assert_eq!(in_db_3.trim(), "1", "the record is in database 3");
+
+    let refused = RedisStore::builder_sentinel([url.as_str()], MASTER)
+        .timeout(Duration::from_secs(1))
+        .connect()
+        .await
+        .expect_err("no password");
+    println!("without the master's password: {refused}");
+    let wrong = RedisStore::builder_sentinel([url], MASTER)
+        .master_password(None, "wrong")
+        .timeout(Duration::from_secs(1))
+        .connect()
+        .await
+        .expect_err("a wrong password");
+    println!("with a wrong password: {wrong}");
 }

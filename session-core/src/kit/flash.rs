@@ -81,7 +81,7 @@ impl Session {
             return Ok(Vec::new());
         };
         self.remove(FLASH_KEY).await?;
-        Ok(serde_json::from_value(value).unwrap_or_default())
+        Ok(messages(value))
     }
 
     /// The messages waiting; a value under [`FLASH_KEY`] that is not a list of messages
@@ -89,7 +89,19 @@ impl Session {
     async fn waiting_flashes(&self) -> Result<Vec<Flash>, SessionError> {
         match self.get::<serde_json::Value>(FLASH_KEY).await? {
             None => Ok(Vec::new()),
-            Some(value) => Ok(serde_json::from_value(value).unwrap_or_default()),
+            Some(value) => Ok(messages(value)),
         }
+    }
+}
+
+/// The well-formed messages of a stored list; anything else in it (written by something
+/// else) is skipped, the rest kept.
+fn messages(value: serde_json::Value) -> Vec<Flash> {
+    match value {
+        serde_json::Value::Array(items) => items
+            .into_iter()
+            .filter_map(|item| serde_json::from_value(item).ok())
+            .collect(),
+        _ => Vec::new(),
     }
 }

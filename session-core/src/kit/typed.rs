@@ -8,7 +8,8 @@ use crate::session::Session;
 
 /// A type kept whole in the session under [`SessionValue::KEY`]: read, written and removed
 /// as a `T`, so that handlers never spell the key or convert by hand. A stored value that does
-/// not deserialise as `T` is a [`SessionError::Codec`], never a panic.
+/// not deserialise as `T` is a [`SessionError::WrongType`] (a 400), never a panic, and is
+/// left as it is.
 ///
 /// ```
 /// use serde::{Deserialize, Serialize};
@@ -47,7 +48,7 @@ impl Session {
     pub async fn typed_or_default<T: SessionValue + Default>(&self) -> Result<T, SessionError> {
         match self.get_typed::<T>().await {
             Ok(value) => Ok(value.unwrap_or_default()),
-            Err(SessionError::Codec(_)) => Ok(T::default()),
+            Err(SessionError::WrongType(_)) => Ok(T::default()),
             Err(e) => Err(e),
         }
     }
@@ -57,14 +58,13 @@ impl Session {
         self.insert(T::KEY, value).await
     }
 
-    /// Removes the session's `T` and returns it. A stored value that is not a `T` is removed
-    /// all the same, and reported as [`SessionError::Codec`].
+    /// Removes the session's `T` and returns it. A stored value that is not a `T` is
+    /// [`SessionError::WrongType`], and stays.
     pub async fn remove_typed<T: SessionValue>(&self) -> Result<Option<T>, SessionError> {
-        let Some(value) = self.remove(T::KEY).await? else {
+        let Some(value) = self.get_typed::<T>().await? else {
             return Ok(None);
         };
-        serde_json::from_value(value)
-            .map(Some)
-            .map_err(|e| SessionError::Codec(crate::record::CodecError::new(e)))
+        self.remove(T::KEY).await?;
+        Ok(Some(value))
     }
 }

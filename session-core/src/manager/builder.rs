@@ -172,6 +172,13 @@ impl SessionManagerBuilder {
                          remove .codec(..)",
                     ));
                 }
+                if self.auth.is_some() {
+                    return Err(ConfigError::Backend(
+                        "a token carries no user binding for .auth_hash(..) to check: keep \
+                         sessions that must end on a password change in a store, or remove \
+                         .auth_hash(..) and end tokens with .revocations(..)",
+                    ));
+                }
                 Backend::Stateless {
                     format: format?,
                     revocations: self.revocations,

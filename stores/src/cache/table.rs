@@ -27,7 +27,13 @@ struct Recent {
     /// Tickets below this are refused: an invalidation after them is no longer listed, or a
     /// flush came after them.
     floor: u64,
-    ids: VecDeque<(u64, Box<str>)>,
+    /// Hashes of the ids (a collision only keeps a load out of the cache).
+    ids: VecDeque<(u64, u64)>,
+}
+
+fn id_hash(id: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(id)
 }
 
 /// What the cache did, for [`super::CacheStats`].
@@ -87,8 +93,11 @@ impl Table {
         if !self.is_up() || ticket.0 < recent.floor {
             return;
         }
-        if ticket.0 != recent.seq && recent.ids.iter().any(|(n, k)| *n > ticket.0 && **k == *id) {
-            return;
+        if ticket.0 != recent.seq {
+            let hash = id_hash(id);
+            if recent.ids.iter().any(|&(n, h)| n > ticket.0 && h == hash) {
+                return;
+            }
         }
         self.entries.insert(id.into(), record.clone());
     }
@@ -108,7 +117,7 @@ impl Table {
             }
         }
         let seq = recent.seq;
-        recent.ids.push_back((seq, id.into()));
+        recent.ids.push_back((seq, id_hash(id)));
         self.entries.remove(id);
         drop(recent);
         self.stats.invalidations.fetch_add(1, Ordering::Relaxed);

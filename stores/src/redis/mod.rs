@@ -89,6 +89,15 @@ pub struct RedisStore {
     wait: Option<WaitForReplicas>,
 }
 
+/// How to log in to the master the sentinels name (their URLs carry only their own).
+#[derive(Debug, Clone, Default)]
+#[cfg_attr(not(feature = "redis-sentinel"), allow(dead_code))]
+struct MasterLogin {
+    username: Option<String>,
+    password: Option<String>,
+    db: i64,
+}
+
 /// What the read cache's invalidation link needs to reach a store's Redis.
 pub(crate) struct TrackingTarget {
     pub(crate) addr: redis::ConnectionAddr,
@@ -110,6 +119,8 @@ pub struct RedisStoreBuilder {
     /// The application's own connection, used as it is.
     given: Option<Conn>,
     sentinel_master: Option<String>,
+    /// The master's password, user name and database (Sentinel).
+    master_login: MasterLogin,
     wait: Option<WaitForReplicas>,
     #[cfg(feature = "redis-tls")]
     tls: Option<redis::TlsCertificates>,
@@ -170,6 +181,34 @@ impl RedisStoreBuilder {
     /// ```
     pub fn wait_for_replicas(mut self, replicas: u32, timeout: Duration) -> Self {
         self.wait = (replicas > 0).then_some(WaitForReplicas { replicas, timeout });
+        self
+    }
+
+    /// With [`RedisStore::builder_sentinel`]: the password (and user name, for an ACL user;
+    /// `None` for `default`) the master and its replicas ask for (`requirepass`). The
+    /// sentinels' own password goes in their URLs (`redis://:secret@host:26379`). Ignored
+    /// without Sentinel: a single node's or a cluster's password is in its URL.
+    ///
+    /// ```
+    /// let builder = session_stores::RedisStore::builder_sentinel(["redis://s1:26379"], "mymaster")
+    ///     .master_password(Some("sessions"), "s3cret");
+    /// ```
+    #[cfg(feature = "redis-sentinel")]
+    pub fn master_password(mut self, username: Option<&str>, password: &str) -> Self {
+        self.master_login.username = username.map(str::to_owned);
+        self.master_login.password = Some(password.to_owned());
+        self
+    }
+
+    /// With [`RedisStore::builder_sentinel`]: the master's database number. Default: 0.
+    ///
+    /// ```
+    /// let builder = session_stores::RedisStore::builder_sentinel(["redis://s1:26379"], "mymaster")
+    ///     .master_db(2);
+    /// ```
+    #[cfg(feature = "redis-sentinel")]
+    pub fn master_db(mut self, db: i64) -> Self {
+        self.master_login.db = db;
         self
     }
 
@@ -262,7 +301,7 @@ impl RedisStoreBuilder {
         let target = if let Some(conn) = &self.given {
             Target::Given(conn.clone())
         } else if let Some(master) = &self.sentinel_master {
-            Target::sentinel(&self.urls, master, self.timeout)?
+            Target::sentinel(&self.urls, master, &self.master_login, self.timeout)?
         } else {
             let cluster = self.cluster.unwrap_or(self.urls.len() > 1);
             Target::new(&self, cluster)?
@@ -296,7 +335,12 @@ enum Target {
     Given(Conn),
     /// The sentinels' URLs, the master's name and how to connect to it.
     #[cfg(feature = "redis-sentinel")]
-    Sentinel(Vec<String>, String, redis::AsyncConnectionConfig),
+    Sentinel(
+        Vec<String>,
+        String,
+        redis::sentinel::SentinelNodeConnectionInfo,
+        redis::AsyncConnectionConfig,
+    ),
     #[cfg(feature = "redis-cluster")]
     // Boxed: the cluster client is twice the size of the single-node one.
     Cluster(Box<redis::cluster::ClusterClient>),
@@ -352,7 +396,12 @@ impl Target {
     }
 
     #[cfg(feature = "redis-sentinel")]
-    fn sentinel(sentinels: &[String], master: &str, timeout: Duration) -> Result<Self, StoreError> {
+    fn sentinel(
+        sentinels: &[String],
+        master: &str,
+        login: &MasterLogin,
+        timeout: Duration,
+    ) -> Result<Self, StoreError> {
         if sentinels.is_empty() {
             return Err(StoreError::new(
                 StoreErrorKind::Backend,
@@ -365,15 +414,25 @@ impl Target {
         let config = redis::AsyncConnectionConfig::new()
             .set_connection_timeout(Some(timeout))
             .set_response_timeout(None);
+        let mut info = redis::RedisConnectionInfo::default().set_db(login.db);
+        if let Some(password) = &login.password {
+            info = info.set_password(password);
+        }
+        if let Some(username) = &login.username {
+            info = info.set_username(username);
+        }
+        let node =
+            redis::sentinel::SentinelNodeConnectionInfo::default().set_redis_connection_info(info);
         Ok(Self::Sentinel(
             sentinels.to_vec(),
             master.to_owned(),
+            node,
             config,
         ))
     }
 
     #[cfg(not(feature = "redis-sentinel"))]
-    fn sentinel(_: &[String], _: &str, _: Duration) -> Result<Self, StoreError> {
+    fn sentinel(_: &[String], _: &str, _: &MasterLogin, _: Duration) -> Result<Self, StoreError> {
         Err(StoreError::new(
             StoreErrorKind::Backend,
             "Redis Sentinel needs the `redis-sentinel` feature of session-stores",
@@ -421,8 +480,8 @@ impl Target {
             )),
             Self::Given(conn) => Ok(conn.clone()),
             #[cfg(feature = "redis-sentinel")]
-            Self::Sentinel(sentinels, master, config) => Ok(Conn::Sentinel(
-                sentinel::SentinelConn::new(sentinels, master, config.clone())
+            Self::Sentinel(sentinels, master, node, config) => Ok(Conn::Sentinel(
+                sentinel::SentinelConn::new(sentinels, master, node.clone(), config.clone())
                     .map_err(store_error)?
                     .connect()
                     .await
@@ -515,6 +574,7 @@ impl RedisStore {
             cluster: None,
             given: None,
             sentinel_master: None,
+            master_login: MasterLogin::default(),
             wait: None,
             #[cfg(feature = "redis-tls")]
             tls: None,

@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 
 use redis::aio::{ConnectionLike, MultiplexedConnection};
-use redis::sentinel::{SentinelClient, SentinelServerType};
+use redis::sentinel::{SentinelClient, SentinelNodeConnectionInfo, SentinelServerType};
 use redis::{
     AsyncConnectionConfig, Cmd, ErrorKind, Pipeline, RedisError, RedisFuture, RedisResult, Value,
 };
@@ -27,18 +27,19 @@ struct Inner {
 }
 
 impl SentinelConn {
-    /// A client for the master `master` that the sentinels at `sentinels` name; connects on
-    /// first use.
+    /// A client for the master `master` that the sentinels at `sentinels` name, logging in to
+    /// it with `node`; connects on first use.
     pub(crate) fn new(
         sentinels: &[String],
         master: &str,
+        node: SentinelNodeConnectionInfo,
         config: AsyncConnectionConfig,
     ) -> RedisResult<Self> {
         let client = SentinelClient::build(
             sentinels.iter().map(String::as_str).collect(),
             // A `String`: the parameter is `String` without `tls-rustls`, `impl AsRef<str>` with it.
             String::from(master),
-            None,
+            Some(node),
             SentinelServerType::Master,
         )?;
         Ok(Self {

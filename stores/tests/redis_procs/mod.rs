@@ -139,6 +139,11 @@ pub fn node(dir: &TempDir, name: &str, port: u16, extra: &[String]) -> Proc {
 /// A `redis-server --sentinel` watching the master on `master_port` (quorum 2, down after
 /// 1 s, failover timeout 5 s).
 pub fn sentinel(dir: &TempDir, index: usize, master_port: u16) -> Proc {
+    sentinel_with(dir, index, master_port, "")
+}
+
+/// [`sentinel`] with `extra` lines in its configuration (`sentinel auth-pass ...`).
+pub fn sentinel_with(dir: &TempDir, index: usize, master_port: u16, extra: &str) -> Proc {
     let port = spare_port();
     let home = dir.path().join(format!("sentinel-{index}"));
     std::fs::create_dir_all(&home).unwrap();
@@ -150,7 +155,7 @@ pub fn sentinel(dir: &TempDir, index: usize, master_port: u16) -> Proc {
              sentinel monitor {MASTER} 127.0.0.1 {master_port} 2\n\
              sentinel down-after-milliseconds {MASTER} 1000\n\
              sentinel failover-timeout {MASTER} 5000\n\
-             sentinel parallel-syncs {MASTER} 1\n",
+             sentinel parallel-syncs {MASTER} 1\n{extra}",
             home = home.display()
         ),
     )

@@ -45,8 +45,6 @@ pub struct Target {
     table: Option<String>,
     schema: Option<String>,
     time_zone: Option<String>,
-    /// Redis over TLS (`rediss://` and the other `...s://` Redis schemes).
-    tls: bool,
     /// A PEM file of the CA that signed the Redis server's certificate (`?ca=`).
     ca: Option<String>,
 }
@@ -139,7 +137,6 @@ impl Target {
             table,
             schema,
             time_zone,
-            tls,
             ca,
         };
         let query = if kept.is_empty() {

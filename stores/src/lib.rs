@@ -49,7 +49,7 @@ mod express;
 mod inventory;
 #[cfg(feature = "metrics")]
 mod live_gauge;
-#[cfg(any(feature = "memory", feature = "redis"))]
+#[cfg(any(feature = "memory", feature = "redis", feature = "postgres"))]
 mod lock;
 #[cfg(feature = "memory")]
 mod memory;

@@ -255,7 +255,7 @@ async fn call(
 /// revoked by an operator's tool, and the instant that returns, B and C read the session
 /// in a tight loop: not one read may show the record from before.
 async fn no_stale_read_across<S: Store>(backend: &str, url: &str, prefix: &str, admin: S) {
-    const ROUNDS: u32 = 60;
+    const ROUNDS: u32 = 200;
     const READS: usize = 10;
     let fleet = Fleet::start(url, prefix, true).await;
     let [a, b, c] = [fleet.addrs[0], fleet.addrs[1], fleet.addrs[2]];

@@ -153,6 +153,19 @@ impl PgLink {
     }
 }
 
+impl Drop for PgLink {
+    fn drop(&mut self) {
+        // sqlx's listener hands its connection back to the pool on a task it spawns, which
+        // panics off a tokio runtime (a server's last values are dropped after its runtime
+        // stopped). Off one, the connection is simply left to close with the process.
+        if tokio::runtime::Handle::try_current().is_err() {
+            if let Some(listener) = self.listening.get_mut().listener.take() {
+                std::mem::forget(listener);
+            }
+        }
+    }
+}
+
 /// A new connection listening on [`CHANNEL`].
 async fn listen(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
     let mut listener = PgListener::connect_with(pool).await?;

@@ -20,6 +20,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_util::codec::Decoder;
 
 use super::table::Table;
+use crate::lock::lock;
 use crate::redis::TrackingTarget;
 
 /// The name the link's connection carries in `CLIENT LIST`.
@@ -31,6 +32,17 @@ enum Stream {
 }
 
 impl Stream {
+    /// A `recv` on the socket now (it is non-blocking), whatever tokio last saw of it.
+    fn recv_now(&self, buf: &mut [u8]) -> io::Result<usize> {
+        use std::io::Read;
+        let socket = match self {
+            Stream::Tcp(s) => socket2::SockRef::from(s),
+            Stream::Unix(s) => socket2::SockRef::from(s),
+        };
+        (&*socket).read(buf)
+    }
+
+    /// tokio's `try_read`: also clears the readiness tokio keeps once it finds nothing.
     fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             Stream::Tcp(s) => s.try_read(buf),
@@ -102,8 +114,7 @@ impl RedisLink {
     }
 
     fn reader(&self) -> MutexGuard<'_, Option<Reader>> {
-        // A reader left by a panic is either whole or dropped by the next drain's error.
-        self.reader.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.reader)
     }
 
     /// Applies every invalidation already in the socket; false when the link is down.
@@ -125,12 +136,17 @@ impl RedisLink {
 
     fn drain(&self, r: &mut Reader) -> io::Result<()> {
         let mut chunk = [0u8; 4096];
-        loop {
-            match r.stream.try_read(&mut chunk) {
-                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
-                Ok(n) => r.buf.extend_from_slice(&chunk[..n]),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) => return Err(e),
+        // First what the kernel holds now (the fence), then through tokio, so that its
+        // readiness is cleared once empty and the reading task sleeps until more comes.
+        for read in [Stream::recv_now, Stream::try_read] {
+            loop {
+                match read(&r.stream, &mut chunk) {
+                    Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                    Ok(n) => r.buf.extend_from_slice(&chunk[..n]),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
             }
         }
         while let Some(value) = r.codec.decode(&mut r.buf).map_err(io::Error::other)? {

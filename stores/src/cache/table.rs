@@ -7,6 +7,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use session_core::Record;
 
+use crate::lock::lock;
+
 /// How many recent invalidations are remembered for loads still in flight. A load that
 /// started before the oldest of them is not kept (it is answered, only not cached).
 const RECENT: usize = 1024;
@@ -65,9 +67,7 @@ impl Table {
     }
 
     fn recent(&self) -> MutexGuard<'_, Recent> {
-        // Plain data, each update complete before the guard drops: a panic elsewhere leaves
-        // nothing half-done.
-        self.recent.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.recent)
     }
 
     pub(crate) fn is_up(&self) -> bool {

@@ -262,7 +262,7 @@ impl Session {
         if !state.reads.contains(&hash) {
             state.reads.push(hash);
         }
-        Ok(state.data.get(key)?)
+        state.data.get(key)
     }
 
     /// Stores `value` under `key`. Writing the value already there changes nothing. A key the

@@ -120,7 +120,7 @@ async fn ours_redis_client(url: &str) -> Result<SessionManager, BenchError> {
     Ok(SessionManager::new(ours_config()?, store))
 }
 
-/// Where the cached variant answers with its cache's figures ([`cache_stats_line`]).
+/// Where the cached variant answers with its cache's figures: `hits misses bypassed`.
 pub const CACHE_STATS: &str = "/cache-stats";
 
 /// Our manager with the Redis store behind the server-invalidated cache, and the cache (for

@@ -1,4 +1,5 @@
-//! The store's server fails while clients hit every adapter (axum, actix-web, Rocket, warp):
+//! The store's server fails while clients hit every adapter (axum, actix-web, Rocket, warp, poem,
+//! salvo):
 //! Redis killed with `SIGKILL` and hung with `SIGSTOP` (an own `redis-server` on a spare
 //! port), PostgreSQL cut and hung through a loopback proxy (`SESSION_TEST_POSTGRES_URL`,
 //! default `postgres://postgres@127.0.0.1:5432/test`). Every failed request must be a 503

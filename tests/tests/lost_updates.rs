@@ -1,5 +1,5 @@
 //! No lost updates, proven over real HTTP through every adapter (axum, actix-web, rocket,
-//! warp) against memory, Redis and PostgreSQL:
+//! warp, poem, salvo) against memory, Redis and PostgreSQL:
 //!
 //! - (a) 50 concurrent requests of one session, each setting a different key: all 50 keys
 //!   are there at the end (the merge policy re-applies each request's write).
@@ -36,12 +36,14 @@ fn counter_duration() -> Duration {
     Duration::from_secs(secs)
 }
 
-fn harnesses() -> [&'static dyn AdapterHarness; 4] {
+fn harnesses() -> [&'static dyn AdapterHarness; 6] {
     [
         &servers::Axum,
         &servers::Actix,
         &servers::Rocket,
         &servers::Warp,
+        &servers::Poem,
+        &servers::Salvo,
     ]
 }
 

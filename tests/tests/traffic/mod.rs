@@ -13,12 +13,14 @@ use session_tests::http_suite::{base_config, servers, AdapterHarness, ServerHand
 use time::OffsetDateTime;
 
 /// Every adapter of the project, axum first.
-pub fn adapters() -> [&'static dyn AdapterHarness; 4] {
+pub fn adapters() -> [&'static dyn AdapterHarness; 6] {
     [
         &servers::Axum,
         &servers::Actix,
         &servers::Rocket,
         &servers::Warp,
+        &servers::Poem,
+        &servers::Salvo,
     ]
 }
 

@@ -17,7 +17,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use redis_procs::{cli, sentinel, spare_port, wait_for, Proc, TempDir, MASTER};
+use redis_procs::{
+    cli, error_kind, replica_of, spare_port, wait_for, Proc, SentinelGroup, TempDir, MASTER,
+};
 use session_core::{Record, SessionId, Store, StoreErrorKind};
 use session_stores::RedisStore;
 use time::OffsetDateTime;
@@ -27,18 +29,15 @@ const SESSIONS_PER_TASK: usize = 4;
 
 /// [`redis_procs::node`], syncing a replica that (re)joins at once rather than after the
 /// default 5 s.
-fn node(dir: &TempDir, name: &str, port: u16, extra: &[String]) -> Proc {
-    let mut args = vec!["--repl-diskless-sync-delay".to_owned(), "0".to_owned()];
-    args.extend_from_slice(extra);
-    redis_procs::node(dir, name, port, &args)
+/// Replicas start syncing at once.
+fn fast_sync() -> Vec<String> {
+    vec!["--repl-diskless-sync-delay".to_owned(), "0".to_owned()]
 }
 
-fn replica_of(port: u16) -> Vec<String> {
-    vec![
-        "--replicaof".to_owned(),
-        "127.0.0.1".to_owned(),
-        port.to_string(),
-    ]
+fn node(dir: &TempDir, name: &str, port: u16, extra: &[String]) -> Proc {
+    let mut args = fast_sync();
+    args.extend_from_slice(extra);
+    redis_procs::node(dir, name, port, &args)
 }
 
 /// One operation's outcome: when it started and ended, and its error kind if it failed.
@@ -133,12 +132,7 @@ async fn client_task(owner: usize, store: RedisStore, stop: Arc<AtomicBool>) -> 
             Ok(())
         }
         .await;
-        let error = outcome.err().map(|e| {
-            log.samples
-                .entry(format!("{:?}", e.kind()))
-                .or_insert_with(|| e.to_string());
-            e.kind()
-        });
+        let error = error_kind(&mut log.samples, outcome);
         let failed = error.is_some();
         log.events.push(Event {
             session,
@@ -171,32 +165,9 @@ async fn failover_under_load(wait: bool) -> Figures {
         "no WAIT"
     };
     let dir = TempDir::new("failover");
-    let master_port = spare_port();
-    let mut master = node(&dir, "master", master_port, &[]);
-    let replica_port = spare_port();
-    let _replica = node(&dir, "replica", replica_port, &replica_of(master_port));
-    let sentinels: Vec<Proc> = (0..3).map(|i| sentinel(&dir, i, master_port)).collect();
-    wait_for("the replica to sync", Duration::from_secs(10), || {
-        cli(replica_port, &["INFO", "replication"]).contains("master_link_status:up")
-    })
-    .await;
-    wait_for(
-        "the sentinels to know each other and the replica",
-        Duration::from_secs(15),
-        || {
-            sentinels.iter().all(|s| {
-                cli(s.port, &["SENTINEL", "CKQUORUM", MASTER]).contains("3 usable")
-                    && cli(s.port, &["SENTINEL", "REPLICAS", MASTER])
-                        .contains(&replica_port.to_string())
-            })
-        },
-    )
-    .await;
-
-    let urls: Vec<String> = sentinels
-        .iter()
-        .map(|s| format!("redis://127.0.0.1:{}", s.port))
-        .collect();
+    let mut group = SentinelGroup::start(&dir, &fast_sync()).await;
+    let (master_port, replica_port) = (group.master.port, group.replica.port);
+    let urls = group.urls();
     let mut builder = RedisStore::builder_sentinel(urls, MASTER)
         .prefix("failover:")
         .timeout(Duration::from_secs(1));
@@ -215,7 +186,7 @@ async fn failover_under_load(wait: bool) -> Figures {
     tokio::time::sleep(Duration::from_secs(2)).await;
 
     let kill = Instant::now();
-    master.kill();
+    group.master.kill();
     // Once the sentinels name the replica, the old master comes back as its replica (empty:
     // no persistence), as an orchestrator would restart it: with one replica, a store that
     // waits for one needs it to write again.
@@ -224,7 +195,7 @@ async fn failover_under_load(wait: bool) -> Figures {
         Duration::from_secs(30),
         || {
             cli(
-                sentinels[0].port,
+                group.sentinels[0].port,
                 &["SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER],
             )
             .contains(&replica_port.to_string())

@@ -12,9 +12,7 @@ mod redis_procs;
 
 use std::time::{Duration, Instant};
 
-use redis_procs::{
-    cli, node, sentinel, sentinel_with, spare_port, wait_for, Proc, TempDir, MASTER,
-};
+use redis_procs::{cli, node, sentinel_with, spare_port, wait_for, SentinelGroup, TempDir, MASTER};
 use session_core::{Record, SessionId, Store};
 use session_stores::RedisStore;
 use session_tests::store_suite::{run_store_suite, CASES};
@@ -31,41 +29,9 @@ fn record(payload: &[u8]) -> Record {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_store_follows_the_master_through_a_failover() {
     let dir = TempDir::new("sentinel");
-    let master_port = spare_port();
-    let mut master = node(&dir, "master", master_port, &[]);
-    let replica_port = spare_port();
-    let _replica = node(
-        &dir,
-        "replica",
-        replica_port,
-        &[
-            "--replicaof".to_owned(),
-            "127.0.0.1".to_owned(),
-            master_port.to_string(),
-        ],
-    );
-    let sentinels: Vec<Proc> = (0..3).map(|i| sentinel(&dir, i, master_port)).collect();
-    wait_for("the replica to sync", Duration::from_secs(10), || {
-        cli(replica_port, &["INFO", "replication"]).contains("master_link_status:up")
-    })
-    .await;
-    wait_for(
-        "the sentinels to know each other and the replica",
-        Duration::from_secs(15),
-        || {
-            sentinels.iter().all(|s| {
-                cli(s.port, &["SENTINEL", "CKQUORUM", MASTER]).contains("3 usable")
-                    && cli(s.port, &["SENTINEL", "REPLICAS", MASTER])
-                        .contains(&replica_port.to_string())
-            })
-        },
-    )
-    .await;
-
-    let urls: Vec<String> = sentinels
-        .iter()
-        .map(|s| format!("redis://127.0.0.1:{}", s.port))
-        .collect();
+    let mut group = SentinelGroup::start(&dir, &[]).await;
+    let (master_port, replica_port) = (group.master.port, group.replica.port);
+    let urls = group.urls();
     let store = RedisStore::builder_sentinel(urls, MASTER)
         .prefix("sentinel:")
         .timeout(Duration::from_secs(1))
@@ -84,7 +50,7 @@ async fn the_store_follows_the_master_through_a_failover() {
     assert!(cli(master_port, &["WAIT", "1", "2000"]).trim() == "1");
 
     let failover = Instant::now();
-    master.kill();
+    group.master.kill();
     let mut failures = 0;
     loop {
         match store.load(&before, OffsetDateTime::now_utc()).await {
@@ -104,7 +70,7 @@ async fn the_store_follows_the_master_through_a_failover() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let promoted = cli(
-        sentinels[0].port,
+        group.sentinels[0].port,
         &["SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER],
     );
     assert!(

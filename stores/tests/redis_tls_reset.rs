@@ -16,61 +16,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
-use redis_procs::{spare_port, Proc, TempDir};
+use redis_procs::tls::Certs;
+use redis_procs::{error_kind, spare_port};
 use session_core::{Record, SessionId, Store, StoreError, StoreErrorKind};
 use session_stores::RedisStore;
 use time::OffsetDateTime;
 
 const TASKS: usize = 8;
-
-/// A TLS-only `redis-server` without persistence on `port`, with a fresh CA (returned, PEM)
-/// and a server certificate for 127.0.0.1 that it signed, as files in `dir`.
-fn tls_server(dir: &TempDir, port: u16) -> (Proc, String) {
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "session-stores reset test CA");
-    let ca_key = KeyPair::generate().expect("a CA key");
-    let ca_pem = ca_params.self_signed(&ca_key).expect("the CA").pem();
-    let issuer = Issuer::new(ca_params, ca_key);
-    let params = CertificateParams::new(vec!["127.0.0.1".to_owned()]).expect("server params");
-    let key = KeyPair::generate().expect("a server key");
-    let cert = params
-        .signed_by(&key, &issuer)
-        .expect("the server certificate");
-    let path = |name: &str| dir.path().join(name).display().to_string();
-    std::fs::write(path("ca.pem"), &ca_pem).unwrap();
-    std::fs::write(path("server.pem"), cert.pem()).unwrap();
-    std::fs::write(path("server.key"), key.serialize_pem()).unwrap();
-    let args = [
-        "--port",
-        "0",
-        "--bind",
-        "127.0.0.1",
-        "--tls-port",
-        &port.to_string(),
-        "--tls-cert-file",
-        &path("server.pem"),
-        "--tls-key-file",
-        &path("server.key"),
-        "--tls-ca-cert-file",
-        &path("ca.pem"),
-        "--tls-auth-clients",
-        "no",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--dir",
-        &dir.path().display().to_string(),
-    ]
-    .iter()
-    .map(|a| (*a).to_owned())
-    .collect();
-    (Proc::start(port, args), ca_pem)
-}
 
 struct Event {
     start: Instant,
@@ -128,12 +80,7 @@ async fn client_task(owner: usize, store: RedisStore, stop: Arc<AtomicBool>) -> 
     while !stop.load(Ordering::Relaxed) {
         let start = Instant::now();
         let outcome = step(&store, owner, &id, &mut log.crossed).await;
-        let error = outcome.err().map(|e| {
-            log.samples
-                .entry(format!("{:?}", e.kind()))
-                .or_insert_with(|| e.to_string());
-            e.kind()
-        });
+        let error = error_kind(&mut log.samples, outcome);
         let failed = error.is_some();
         log.events.push(Event {
             start,
@@ -149,11 +96,11 @@ async fn client_task(owner: usize, store: RedisStore, stop: Arc<AtomicBool>) -> 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_tls_store_recovers_after_the_server_is_killed_and_restarted() {
-    let dir = TempDir::new("tls-reset");
+    let certs = Certs::new();
     let port = spare_port();
-    let (mut server, ca_pem) = tls_server(&dir, port);
+    let mut server = certs.server(port, "node", &[]);
     let store = RedisStore::builder([format!("rediss://127.0.0.1:{port}")])
-        .tls_ca_pem(ca_pem)
+        .tls_ca_pem(certs.ca_pem.clone())
         .prefix("tls-reset:")
         .timeout(Duration::from_secs(1))
         .connect()

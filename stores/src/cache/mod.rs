@@ -12,6 +12,7 @@ mod pg_link;
 mod redis_link;
 mod table;
 
+use std::future::Future;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -176,6 +177,15 @@ impl<S> CachedStore<S> {
     pub fn inner(&self) -> &S {
         &self.inner
     }
+
+    /// Runs `write` (a store call that changes `id`), dropping the local copy of `id` before
+    /// and after it: the next load fetches what the write left.
+    async fn write_through<T>(&self, id: &SessionId, write: impl Future<Output = T>) -> T {
+        self.shared.table.forget(id.as_str());
+        let done = write.await;
+        self.shared.table.forget(id.as_str());
+        done
+    }
 }
 
 #[cfg(feature = "redis")]
@@ -328,24 +338,17 @@ impl<S: Store> Store for CachedStore<S> {
         record: &Record,
         expected_version: u64,
     ) -> Result<(), StoreError> {
-        self.shared.table.forget(id.as_str());
-        let saved = self.inner.save(id, record, expected_version).await;
-        self.shared.table.forget(id.as_str());
-        saved
+        self.write_through(id, self.inner.save(id, record, expected_version))
+            .await
     }
 
     async fn touch(&self, id: &SessionId, expires_at: OffsetDateTime) -> Result<(), StoreError> {
-        self.shared.table.forget(id.as_str());
-        let touched = self.inner.touch(id, expires_at).await;
-        self.shared.table.forget(id.as_str());
-        touched
+        self.write_through(id, self.inner.touch(id, expires_at))
+            .await
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
-        self.shared.table.forget(id.as_str());
-        let deleted = self.inner.delete(id).await;
-        self.shared.table.forget(id.as_str());
-        deleted
+        self.write_through(id, self.inner.delete(id)).await
     }
 
     async fn user_sessions(

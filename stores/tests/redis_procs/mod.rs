@@ -2,6 +2,8 @@
 //! loopback ports, and stop by their pid. A missing `redis-server` fails the test.
 #![allow(dead_code)]
 
+pub mod tls;
+
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -173,4 +175,75 @@ pub async fn wait_for(what: &str, limit: Duration, mut ready: impl FnMut() -> bo
         assert!(start.elapsed() < limit, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// `--replicaof 127.0.0.1 <port>`.
+pub fn replica_of(port: u16) -> Vec<String> {
+    vec![
+        "--replicaof".to_owned(),
+        "127.0.0.1".to_owned(),
+        port.to_string(),
+    ]
+}
+
+/// A master, a replica of it and three sentinels watching it, in `dir`: started (master and
+/// replica with `extra` arguments), the replica synced and the sentinels agreed on both
+/// (bounded waits).
+pub struct SentinelGroup {
+    pub master: Proc,
+    pub replica: Proc,
+    pub sentinels: Vec<Proc>,
+}
+
+impl SentinelGroup {
+    pub async fn start(dir: &TempDir, extra: &[String]) -> Self {
+        let master = node(dir, "master", spare_port(), extra);
+        let mut replica_args = replica_of(master.port);
+        replica_args.extend_from_slice(extra);
+        let replica = node(dir, "replica", spare_port(), &replica_args);
+        let sentinels: Vec<Proc> = (0..3).map(|i| sentinel(dir, i, master.port)).collect();
+        wait_for("the replica to sync", Duration::from_secs(10), || {
+            cli(replica.port, &["INFO", "replication"]).contains("master_link_status:up")
+        })
+        .await;
+        wait_for(
+            "the sentinels to know each other and the replica",
+            Duration::from_secs(15),
+            || {
+                sentinels.iter().all(|s| {
+                    cli(s.port, &["SENTINEL", "CKQUORUM", MASTER]).contains("3 usable")
+                        && cli(s.port, &["SENTINEL", "REPLICAS", MASTER])
+                            .contains(&replica.port.to_string())
+                })
+            },
+        )
+        .await;
+        Self {
+            master,
+            replica,
+            sentinels,
+        }
+    }
+
+    /// The sentinels' URLs.
+    pub fn urls(&self) -> Vec<String> {
+        self.sentinels
+            .iter()
+            .map(|s| format!("redis://127.0.0.1:{}", s.port))
+            .collect()
+    }
+}
+
+/// An operation's error kind, its first message of each kind kept in `samples` (for the
+/// figures a failover test prints).
+pub fn error_kind<T>(
+    samples: &mut std::collections::HashMap<String, String>,
+    outcome: Result<T, session_core::StoreError>,
+) -> Option<session_core::StoreErrorKind> {
+    outcome.err().map(|e| {
+        samples
+            .entry(format!("{:?}", e.kind()))
+            .or_insert_with(|| e.to_string());
+        e.kind()
+    })
 }

@@ -13,7 +13,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use session_core::{Clock, SessionManager};
+use session_core::{Clock, Config, SessionManager, Store};
 use session_stores::{CacheStats, CachedStore, PostgresStore, RedisStore};
 use session_tests::http_suite::{base_config, servers, AdapterHarness};
 use tokio::io::AsyncReadExt;
@@ -26,6 +26,16 @@ fn system_clock() -> Arc<dyn Clock> {
 
 /// The cache's figures, when the node has one.
 type Stats = Option<Box<dyn Fn() -> CacheStats + Send>>;
+
+/// A manager on the cache, and the cache's figures.
+fn with_cache<S>(config: Config, store: CachedStore<S>) -> (SessionManager, Stats)
+where
+    S: Store + Clone + Send + Sync + 'static,
+{
+    let stats = store.clone();
+    let stats: Stats = Some(Box::new(move || stats.stats()));
+    (SessionManager::new(config, store), stats)
+}
 
 async fn manager(
     url: &str,
@@ -42,9 +52,7 @@ async fn manager(
             .map_err(e)?;
         if cached {
             let store = CachedStore::redis(store).connect().await.map_err(e)?;
-            let stats = store.clone();
-            let stats: Stats = Some(Box::new(move || stats.stats()));
-            return Ok((SessionManager::new(config, store), stats));
+            return Ok(with_cache(config, store));
         }
         Ok((SessionManager::new(config, store), None))
     } else if url.starts_with("postgres") {
@@ -52,9 +60,7 @@ async fn manager(
         store.migrate().await.map_err(e)?;
         if cached {
             let store = CachedStore::postgres(store).connect().await.map_err(e)?;
-            let stats = store.clone();
-            let stats: Stats = Some(Box::new(move || stats.stats()));
-            return Ok((SessionManager::new(config, store), stats));
+            return Ok(with_cache(config, store));
         }
         Ok((SessionManager::new(config, store), None))
     } else {

@@ -380,7 +380,9 @@ async fn wait_for_replicas_fails_writes_that_no_replica_acknowledged() {
     let store = RedisStore::builder([format!("redis://127.0.0.1:{master_port}")])
         .prefix("wait:")
         .timeout(Duration::from_secs(2))
-        .wait_for_replicas(1, Duration::from_millis(50))
+        // Room for a synced replica to acknowledge while the whole suite loads the machine
+        // (50 ms was once too short there); still well inside the store's timeout.
+        .wait_for_replicas(1, Duration::from_millis(500))
         .connect()
         .await
         .expect("connects");
